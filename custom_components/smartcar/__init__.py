@@ -1,0 +1,164 @@
+"""Smartcar: connected cars in Home Assistant through the Smartcar Vehicles API."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    OAuth2TokenRequestBaseError,
+    OAuth2TokenRequestReauthError,
+)
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    OAuth2Session,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.typing import ConfigType
+
+from .api import (
+    AbstractAuth,
+    SmartcarAuthenticationError,
+    SmartcarClient,
+    SmartcarConnectionError,
+    SmartcarError,
+    UnitSystem,
+)
+from .const import CONF_UNIT_SYSTEM, DOMAIN
+from .coordinator import (
+    SmartcarConfigEntry,
+    SmartcarCoordinator,
+    SmartcarRuntimeData,
+    Vehicle,
+)
+from .endpoints import CONFIG_SCHEMA as CONFIG_SCHEMA, get_endpoints, set_endpoints
+from .services import async_setup_services
+from .store import SmartcarStore
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
+    Platform.LOCK,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+class OAuth2Auth(AbstractAuth):
+    """Access tokens from Home Assistant's OAuth2 session (refreshed and stored there)."""
+
+    def __init__(self, session: OAuth2Session) -> None:
+        """Wrap the entry's session."""
+        self._session = session
+
+    async def async_get_access_token(self) -> str:
+        """A valid access token; a refused refresh is an authentication error."""
+        try:
+            await self._session.async_ensure_token_valid()
+        except OAuth2TokenRequestReauthError as err:
+            raise SmartcarAuthenticationError(
+                status=401, description="the refresh token was refused"
+            ) from err
+        except OAuth2TokenRequestBaseError as err:
+            raise SmartcarConnectionError("token endpoint unavailable") from err
+        return str(self._session.token["access_token"])
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Read endpoint overrides and register the actions."""
+    if DOMAIN in config:
+        set_endpoints(hass, config[DOMAIN])
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
+    """Set up one Smartcar user: a device and a coordinator per vehicle."""
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    endpoints = get_endpoints(hass)
+    client = SmartcarClient(
+        async_get_clientsession(hass),
+        OAuth2Auth(OAuth2Session(hass, entry, implementation)),
+        api_url=endpoints.api_url,
+        management_url=endpoints.management_url,
+        unit_system=UnitSystem(entry.options.get(CONF_UNIT_SYSTEM, UnitSystem.METRIC)),
+    )
+    store = SmartcarStore(hass, entry.entry_id)
+    await store.async_load()
+
+    # The vehicle list and permissions are free; attributes are billed, so they are
+    # fetched once and remembered.
+    vehicles: list[Vehicle] = []
+    try:
+        for vehicle_id in await client.async_get_vehicle_ids():
+            permissions = await client.async_get_permissions(vehicle_id)
+            memory = store.vehicle(vehicle_id)
+            if memory.attributes is None:
+                memory.attributes = await client.async_get_attributes(vehicle_id)
+                store.async_schedule_save()
+            vehicles.append(Vehicle(vehicle_id, memory.attributes, permissions))
+    except SmartcarAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except SmartcarError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    store.forget({v.id for v in vehicles})
+
+    coordinators: dict[str, SmartcarCoordinator] = {}
+    for vehicle in vehicles:
+        coordinator = SmartcarCoordinator(hass, entry, client, vehicle, store=store)
+        if not coordinator.restored:
+            # First time: one batch of everything granted tells what the car supports.
+            await coordinator.async_config_entry_first_refresh()
+        coordinators[vehicle.id] = coordinator
+
+    _remove_gone_vehicles(hass, entry, set(coordinators))
+    entry.runtime_data = SmartcarRuntimeData(client=client, store=store, coordinators=coordinators)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+def _remove_gone_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry, keep: set[str]) -> None:
+    """Remove the devices of vehicles no longer in the account."""
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        vehicle_ids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
+        if not vehicle_ids & keep:
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
+    """Options changed: reload to apply them."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
+    """Unload the platforms and save what must survive."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.store.async_save_now()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
+    """Delete the entry's storage."""
+    await SmartcarStore(hass, entry.entry_id).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SmartcarConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A device may be removed by hand only when its vehicle left the account."""
+    return not any(
+        domain == DOMAIN and ident in entry.runtime_data.coordinators
+        for domain, ident in device.identifiers
+    )

@@ -1,0 +1,128 @@
+"""Smartcar Connect and the token endpoint (HTTP Basic client authentication, form body)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from ._http import send
+from .const import DEFAULT_CONNECT_URL, DEFAULT_TIMEOUT, DEFAULT_TOKEN_URL, Mode
+from .errors import SmartcarError, SmartcarOAuthError, SmartcarResponseError, error_from_response
+from .models import TokenSet
+
+
+def build_authorize_url(
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scope: Iterable[str],
+    state: str,
+    mode: Mode = Mode.LIVE,
+    approval_prompt: str = "auto",
+    connect_url: str = DEFAULT_CONNECT_URL,
+) -> str:
+    """The Smartcar Connect URL to send the user to."""
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(scope),
+        "state": state,
+        "mode": Mode(mode).value,
+        "approval_prompt": approval_prompt,
+    }
+    separator = "&" if "?" in connect_url else "?"
+    return f"{connect_url}{separator}{urlencode(query)}"
+
+
+def parse_token(body: Any) -> TokenSet:
+    """A TokenSet from the token endpoint's JSON."""
+    if not isinstance(body, Mapping):
+        raise SmartcarResponseError("token endpoint: body is not a JSON object")
+    access = body.get("access_token")
+    refresh = body.get("refresh_token")
+    expires_in = body.get("expires_in")
+    if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+        raise SmartcarResponseError("token endpoint: tokens missing from the answer")
+    lifetime = _seconds(expires_in)
+    if lifetime is None:
+        raise SmartcarResponseError("token endpoint: expires_in missing from the answer")
+    return TokenSet(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=lifetime,
+        token_type=str(body.get("token_type") or "Bearer"),
+        refresh_expires_in=_seconds(body.get("refresh_expires_in")),
+        raw=dict(body),
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    """A finite, non-negative JSON number of seconds, else None (bool, NaN, inf, huge int)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _token_error(status: int, body: Any) -> SmartcarError:
+    """Errors of the token endpoint: OAuth's `error` for 400/401, else by status."""
+    fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+    if status in (400, 401):
+        error = fields.get("error")
+        description = fields.get("error_description")
+        return SmartcarOAuthError(
+            status=status,
+            error=error if isinstance(error, str) and error else "invalid_request",
+            description=description if isinstance(description, str) else None,
+        )
+    return error_from_response(status, body)
+
+
+class SmartcarOAuth:
+    """Exchanges codes and refreshes tokens for one Smartcar application."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_url: str = DEFAULT_TOKEN_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Keep the application's credentials."""
+        self._session = session
+        self._basic = aiohttp.encode_basic_auth(client_id, client_secret)
+        self._token_url = token_url
+        self._timeout = timeout
+
+    async def _token(self, form: dict[str, str]) -> TokenSet:
+        raw = await send(
+            self._session,
+            "POST",
+            self._token_url,
+            timeout=self._timeout,
+            data=form,
+            headers={"Accept": "application/json", "Authorization": self._basic},
+            what="token endpoint",
+            error_factory=_token_error,
+        )
+        return parse_token(raw.body)
+
+    async def async_exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
+        """Trade an authorization code for tokens."""
+        return await self._token(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        )
+
+    async def async_refresh(self, refresh_token: str) -> TokenSet:
+        """Trade a refresh token for new tokens (Smartcar rotates the refresh token)."""
+        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})

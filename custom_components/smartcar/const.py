@@ -1,0 +1,53 @@
+"""Constants of the Smartcar integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+from .api import Permission
+
+DOMAIN: Final = "smartcar"
+LOGGER = logging.getLogger(__package__)
+
+# configuration.yaml overrides of Smartcar's endpoints (simulator, demo, tests).
+CONF_CONNECT_URL: Final = "connect_url"
+CONF_TOKEN_URL: Final = "token_url"
+CONF_API_URL: Final = "api_url"
+CONF_MANAGEMENT_URL: Final = "management_url"
+
+# Config entry data and options.
+CONF_MODE: Final = "mode"
+CONF_UNIT_SYSTEM: Final = "unit_system"
+CONF_POLL_INTERVAL: Final = "poll_interval"
+
+DEFAULT_POLL_INTERVAL_MINUTES: Final = 60
+MIN_POLL_INTERVAL_MINUTES: Final = 30
+MAX_POLL_INTERVAL_MINUTES: Final = 24 * 60
+
+# Signals that change rarely are asked for at most this often.
+SLOW_SIGNAL_INTERVAL: Final = timedelta(hours=24)
+
+# Every permission the integration can use: Connect asks for all of them.
+SCOPES: Final[tuple[Permission, ...]] = (
+    Permission.READ_VEHICLE_INFO,
+    Permission.READ_VIN,
+    Permission.READ_BATTERY,
+    Permission.READ_CHARGE,
+    Permission.CONTROL_CHARGE,
+    Permission.READ_SECURITY,
+    Permission.CONTROL_SECURITY,
+    Permission.READ_LOCATION,
+    Permission.READ_ODOMETER,
+    Permission.READ_FUEL,
+    Permission.READ_ENGINE_OIL,
+    Permission.READ_DIAGNOSTICS,
+    Permission.CONTROL_NAVIGATION,
+)
+
+ATTR_LATITUDE: Final = "latitude"
+ATTR_LONGITUDE: Final = "longitude"
+ATTR_ADDRESS: Final = "address"
+ATTR_DEVICE_ID: Final = "device_id"
+SERVICE_SET_DESTINATION: Final = "set_destination"

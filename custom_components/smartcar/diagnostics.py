@@ -1,0 +1,57 @@
+"""Diagnostics: what a bug report needs, without tokens, secrets, VINs, ids or positions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import SmartcarConfigEntry
+
+TO_REDACT = {
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "client_id",
+    "token",
+    "vin",
+    "id",
+    "latitude",
+    "longitude",
+    "request_id",
+    "unique_id",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SmartcarConfigEntry
+) -> dict[str, Any]:
+    """Entry settings and, per vehicle, what was granted, supported and last read."""
+    vehicles = []
+    for coordinator in entry.runtime_data.coordinators.values():
+        vehicle = coordinator.vehicle
+        vehicles.append(
+            {
+                "attributes": asdict(vehicle.attributes),
+                "permissions": sorted(vehicle.permissions),
+                "unsupported": sorted(coordinator.unsupported),
+                "last_update_success": coordinator.last_update_success,
+                "readings": {
+                    signal.value: asdict(reading)
+                    for signal, reading in sorted(coordinator.data.readings.items())
+                },
+                "failed": {
+                    signal.value: f"{type(error).__name__}: {error}"
+                    for signal, error in sorted(coordinator.data.failed.items())
+                },
+            }
+        )
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "vehicles": vehicles,
+        },
+        TO_REDACT,
+    )

@@ -1,0 +1,91 @@
+"""Base entity and the description fields every platform shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Permission, Signal, SignalReading
+from .const import DOMAIN
+from .coordinator import SmartcarCoordinator
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartcarEntityDescription(EntityDescription):
+    """What every Smartcar entity is built from: the signal it shows.
+
+    `control` names the permission its commands need (lock, switch, number); the entity
+    exists only when that permission and the signal's read permission were granted.
+    """
+
+    signal: Signal
+    control: Permission | None = None
+
+
+def device_info(coordinator: SmartcarCoordinator) -> DeviceInfo:
+    """The device of a vehicle (VIN as serial number only when it was granted)."""
+    attributes = coordinator.vehicle.attributes
+    model = attributes.model
+    if model and attributes.year:
+        model = f"{model} ({attributes.year})"
+    return DeviceInfo(
+        identifiers={(DOMAIN, coordinator.vehicle.id)},
+        manufacturer=attributes.make,
+        model=model,
+        name=coordinator.vehicle.name,
+        serial_number=attributes.vin,
+    )
+
+
+class SmartcarEntity(CoordinatorEntity[SmartcarCoordinator]):
+    """An entity showing one signal of one vehicle."""
+
+    _attr_has_entity_name = True
+    entity_description: SmartcarEntityDescription
+
+    def __init__(
+        self, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription
+    ) -> None:
+        """Listen to the coordinator for this entity's signal only."""
+        super().__init__(coordinator, context=description.signal)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
+        self._attr_device_info = device_info(coordinator)
+
+    @property
+    def available(self) -> bool:
+        """Available while the signal has a good reading that is not failing."""
+        return super().available and self.coordinator.signal_available(
+            self.entity_description.signal
+        )
+
+    @property
+    def reading(self) -> SignalReading | None:
+        """The last good reading of this entity's signal."""
+        return self.coordinator.data.reading(self.entity_description.signal)
+
+    @classmethod
+    def creatable(
+        cls, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription
+    ) -> bool:
+        """Whether this vehicle can have this entity: permissions granted, signal supported."""
+        if description.signal not in coordinator.available_signals:
+            return False
+        return description.control is None or coordinator.vehicle.granted(description.control)
+
+
+def entities_for[E: SmartcarEntity, D: SmartcarEntityDescription](
+    coordinators: dict[str, SmartcarCoordinator],
+    descriptions: tuple[D, ...],
+    factory: type[E],
+) -> list[E]:
+    """Every entity of a platform that the entry's vehicles can have."""
+    return [
+        factory(coordinator, description)
+        for coordinator in coordinators.values()
+        for description in descriptions
+        if factory.creatable(coordinator, description)
+    ]

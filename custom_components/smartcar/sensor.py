@@ -1,0 +1,230 @@
+"""Sensors: battery, ranges, odometer, fuel, oil, charging state, charge limit, codes, data age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfVolume
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Signal, UnitSystem
+from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
+from .entity import SmartcarEntity, SmartcarEntityDescription, device_info, entities_for
+
+PARALLEL_UPDATES = 0
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+def _distance_unit(unit_system: UnitSystem | None) -> str:
+    if unit_system is UnitSystem.IMPERIAL:
+        return UnitOfLength.MILES
+    return UnitOfLength.KILOMETERS
+
+
+def _volume_unit(unit_system: UnitSystem | None) -> str:
+    if unit_system is UnitSystem.IMPERIAL:
+        return UnitOfVolume.GALLONS
+    return UnitOfVolume.LITERS
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmartcarSensorDescription(SmartcarEntityDescription, SensorEntityDescription):
+    """A sensor reading one value out of a signal."""
+
+    value_fn: Callable[[Any], StateType | datetime]
+    # The unit follows the unit system Smartcar answered in (metric until it answers).
+    unit_fn: Callable[[UnitSystem | None], str] | None = None
+    attributes_fn: Callable[[Any], dict[str, Any]] | None = None
+
+
+SENSORS: tuple[SmartcarSensorDescription, ...] = (
+    SmartcarSensorDescription(
+        key="battery_level",
+        signal=Signal.BATTERY,
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda r: _percent(r.percent_remaining),
+    ),
+    SmartcarSensorDescription(
+        key="electric_range",
+        translation_key="electric_range",
+        signal=Signal.BATTERY,
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.range,
+        unit_fn=_distance_unit,
+    ),
+    SmartcarSensorDescription(
+        key="charging_state",
+        translation_key="charging_state",
+        signal=Signal.CHARGE,
+        device_class=SensorDeviceClass.ENUM,
+        options=["charging", "fully_charged", "not_charging"],
+        value_fn=lambda r: r.state.lower() if r.state is not None else None,
+    ),
+    SmartcarSensorDescription(
+        key="charge_limit",
+        translation_key="charge_limit",
+        signal=Signal.CHARGE_LIMIT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: _percent(r.limit),
+    ),
+    SmartcarSensorDescription(
+        key="odometer",
+        translation_key="odometer",
+        signal=Signal.ODOMETER,
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.distance,
+        unit_fn=_distance_unit,
+    ),
+    SmartcarSensorDescription(
+        key="fuel_level",
+        translation_key="fuel_level",
+        signal=Signal.FUEL,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda r: _percent(r.percent_remaining),
+    ),
+    SmartcarSensorDescription(
+        key="fuel_remaining",
+        translation_key="fuel_remaining",
+        signal=Signal.FUEL,
+        device_class=SensorDeviceClass.VOLUME_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda r: r.amount_remaining,
+        unit_fn=_volume_unit,
+    ),
+    SmartcarSensorDescription(
+        key="fuel_range",
+        translation_key="fuel_range",
+        signal=Signal.FUEL,
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.range,
+        unit_fn=_distance_unit,
+    ),
+    SmartcarSensorDescription(
+        key="engine_oil_life",
+        translation_key="engine_oil_life",
+        signal=Signal.ENGINE_OIL,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda r: _percent(r.life_remaining),
+    ),
+    SmartcarSensorDescription(
+        key="trouble_codes",
+        translation_key="trouble_codes",
+        signal=Signal.DIAGNOSTICS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda r: None if r.active_codes is None else len(r.active_codes),
+        attributes_fn=lambda r: {"codes": [c.code for c in r.active_codes or ()]},
+    ),
+)
+
+
+class SmartcarSensor(SmartcarEntity, SensorEntity):
+    """A value of one signal."""
+
+    entity_description: SmartcarSensorDescription
+
+    def __init__(
+        self, coordinator: SmartcarCoordinator, description: SmartcarSensorDescription
+    ) -> None:
+        """Name comes from the translation key (or the device class)."""
+        super().__init__(coordinator, description)
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The value, or None (unknown) when the car did not send a usable one."""
+        reading = self.reading
+        return None if reading is None else self.entity_description.value_fn(reading)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Kilometres or miles, litres or gallons, as Smartcar answered."""
+        unit_fn = self.entity_description.unit_fn
+        if unit_fn is None:
+            return self.entity_description.native_unit_of_measurement
+        reading = self.reading
+        return unit_fn(reading.meta.unit_system if reading is not None else None)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Extra details (the trouble codes themselves)."""
+        attributes_fn = self.entity_description.attributes_fn
+        reading = self.reading
+        if attributes_fn is None or reading is None:
+            return None
+        return attributes_fn(reading)
+
+
+class SmartcarDataAgeSensor(CoordinatorEntity[SmartcarCoordinator], SensorEntity):
+    """When the car last reported any of what we show (Smartcar's `sc-data-age`).
+
+    It asks for no signal of its own: it only looks at what the others fetched.
+    """
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "data_age"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: SmartcarCoordinator) -> None:
+        """One per vehicle."""
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{coordinator.vehicle.id}_data_age"
+        self._attr_device_info = device_info(coordinator)
+
+    @property
+    def available(self) -> bool:
+        """Available while any reading is there."""
+        return self.coordinator.last_update_success and bool(self.coordinator.data.readings)
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The newest data age among the readings."""
+        ages = [
+            r.meta.data_age
+            for r in self.coordinator.data.readings.values()
+            if r.meta.data_age is not None
+        ]
+        return max(ages, default=None)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SmartcarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors every vehicle can have."""
+    coordinators = entry.runtime_data.coordinators
+    entities: list[SensorEntity] = list(entities_for(coordinators, SENSORS, SmartcarSensor))
+    entities.extend(SmartcarDataAgeSensor(c) for c in coordinators.values() if c.available_signals)
+    async_add_entities(entities)

@@ -1,0 +1,118 @@
+"""What survives a restart, so that a restart costs no billed request.
+
+Per vehicle: its attributes, the signals it cannot answer, the last answer of each signal as
+received and when each signal was last asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypedDict
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .api import Signal, VehicleAttributes
+from .const import DOMAIN
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 10
+
+
+class _StoredVehicle(TypedDict, total=False):
+    attributes: dict[str, Any]
+    unsupported: list[str]
+    raw: dict[str, dict[str, Any]]
+    polled: dict[str, str]
+
+
+@dataclass(slots=True)
+class VehicleMemory:
+    """One vehicle's remembered state."""
+
+    attributes: VehicleAttributes | None = None
+    unsupported: set[Signal] = field(default_factory=set)
+    raw: dict[Signal, dict[str, Any]] = field(default_factory=dict)
+    polled: dict[Signal, datetime] = field(default_factory=dict)
+
+
+def _signals[V](mapping: dict[str, V]) -> dict[Signal, V]:
+    return {Signal(k): v for k, v in mapping.items() if k in Signal._value2member_map_}
+
+
+class SmartcarStore:
+    """The entry's storage file: one `VehicleMemory` per vehicle id."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Open (lazily) the entry's storage."""
+        self._store: Store[dict[str, _StoredVehicle]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}"
+        )
+        self.vehicles: dict[str, VehicleMemory] = {}
+
+    async def async_load(self) -> None:
+        """Read what was saved; anything unreadable is forgotten, not fatal."""
+        stored = await self._store.async_load() or {}
+        for vehicle_id, item in stored.items():
+            attributes = item.get("attributes")
+            memory = VehicleMemory(
+                unsupported=set(_signals(dict.fromkeys(item.get("unsupported", []), True))),
+                raw=_signals(item.get("raw", {})),
+                polled={
+                    s: when
+                    for s, value in _signals(item.get("polled", {})).items()
+                    if (when := dt_util.parse_datetime(value)) is not None
+                },
+            )
+            if isinstance(attributes, dict) and isinstance(attributes.get("id"), str):
+                memory.attributes = VehicleAttributes(
+                    id=attributes["id"],
+                    make=attributes.get("make"),
+                    model=attributes.get("model"),
+                    year=attributes.get("year"),
+                    vin=attributes.get("vin"),
+                )
+            self.vehicles[vehicle_id] = memory
+
+    def vehicle(self, vehicle_id: str) -> VehicleMemory:
+        """The memory of one vehicle (created empty on first use)."""
+        return self.vehicles.setdefault(vehicle_id, VehicleMemory())
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop vehicles that are no longer in the account."""
+        for vehicle_id in set(self.vehicles) - keep:
+            del self.vehicles[vehicle_id]
+        self.async_schedule_save()
+
+    def async_schedule_save(self) -> None:
+        """Save soon (coalescing bursts of changes)."""
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    async def async_save_now(self) -> None:
+        """Save at once (unload)."""
+        await self._store.async_save(self._data())
+
+    async def async_remove(self) -> None:
+        """Delete the file (entry removed)."""
+        await self._store.async_remove()
+
+    def _data(self) -> dict[str, _StoredVehicle]:
+        data: dict[str, _StoredVehicle] = {}
+        for vehicle_id, memory in self.vehicles.items():
+            item: _StoredVehicle = {
+                "unsupported": sorted(memory.unsupported),
+                "raw": {s.value: raw for s, raw in memory.raw.items()},
+                "polled": {s.value: when.isoformat() for s, when in memory.polled.items()},
+            }
+            if memory.attributes is not None:
+                item["attributes"] = {
+                    "id": memory.attributes.id,
+                    "make": memory.attributes.make,
+                    "model": memory.attributes.model,
+                    "year": memory.attributes.year,
+                    "vin": memory.attributes.vin,
+                }
+            data[vehicle_id] = item
+        return data

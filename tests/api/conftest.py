@@ -1,0 +1,229 @@
+"""Fixtures for the API client tests: a session, clients on the simulator, and a stub server.
+
+The simulator is the main counterpart. The stub server (`stub`) answers canned responses for the
+few shapes the simulator never produces (missing paging, odd batch items, broken charsets, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
+import json
+import socket
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.smartcar.api import SmartcarClient, SmartcarOAuth, StaticAuth, UnitSystem
+from smartcar_simulator import Simulator, SimulatorServer
+from tests.conftest import CLIENT_ID, CLIENT_SECRET
+
+USER_ID = "7d2a7c2e-5b1e-4a39-9c0c-2b4f0e1d5a11"
+EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"
+PHEV_ID = "1a5f2c8b-0d4e-4f3a-9b72-6c8d0e2f3a41"
+PETROL_ID = "2b6a3d9c-1e5f-4a4b-8c83-7d9e1f3a4b52"
+VEHICLE_IDS = [EV_ID, PHEV_ID, PETROL_ID]
+REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
+
+ClientFactory = Callable[..., SmartcarClient]
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[aiohttp.ClientSession]:
+    """A real aiohttp session, closed after the test."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def make_client(
+    simulator: Simulator, sim_url: str, session: aiohttp.ClientSession
+) -> ClientFactory:
+    """Build a client on the simulator: `make_client(scope=..., unit_system=..., timeout=...)`."""
+
+    def build(
+        *,
+        scope: list[str] | None = None,
+        token: str | None = None,
+        unit_system: UnitSystem = UnitSystem.METRIC,
+        timeout: float = 10.0,
+        base_url: str | None = None,
+    ) -> SmartcarClient:
+        if token is None:
+            token = simulator.issue_tokens(scope).access_token
+        base = base_url or sim_url
+        return SmartcarClient(
+            session,
+            StaticAuth(token),
+            api_url=f"{base}/v2.0/",
+            management_url=f"{base}/v3",
+            unit_system=unit_system,
+            timeout=timeout,
+        )
+
+    return build
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> SmartcarClient:
+    """A metric client whose token has every permission."""
+    return make_client()
+
+
+@pytest.fixture
+def oauth(sim_url: str, session: aiohttp.ClientSession) -> SmartcarOAuth:
+    """The token endpoint client with the simulator's app credentials."""
+    return SmartcarOAuth(
+        session, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{sim_url}/oauth/token"
+    )
+
+
+def http_requests(simulator: Simulator) -> dict[str, int]:
+    """Every HTTP request the simulator saw (API, OAuth), by "METHOD /path/template"."""
+    return dict(simulator.counters["http_requests"])
+
+
+def billed(simulator: Simulator, vehicle_id: str) -> dict[str, int]:
+    """The billed requests of one vehicle, by "METHOD /path"."""
+    return dict(simulator.counters["billed"].get(vehicle_id, {}).get("by_path", {}))
+
+
+@pytest.fixture
+async def serve() -> AsyncGenerator[Callable[[Simulator], Awaitable[str]]]:
+    """Serve another simulator (e.g. a bigger fleet) for the test; returns its URL."""
+    servers: list[SimulatorServer] = []
+
+    async def start(sim: Simulator) -> str:
+        server = SimulatorServer(sim, host="127.0.0.1", port=0)
+        await server.start()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+# -- a stub HTTP server with canned answers ---------------------------------------------------
+
+
+@dataclass
+class Canned:
+    """One canned answer."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Seen:
+    """One request the stub received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+class StubServer:
+    """Answers `(method, path)` with queued canned responses (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], list[Canned]] = {}
+        self.requests: list[Seen] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        status: int = 200,
+        text: str | None = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+        delay: float = 0.0,
+    ) -> None:
+        """Queue an answer: `body` as JSON, or `text`, or `raw` bytes (empty when none)."""
+        if raw is not None:
+            data = raw
+        elif text is not None:
+            data = text.encode()
+        elif body is not None:
+            data = json.dumps(body).encode()
+        else:
+            data = b""
+        self._answers.setdefault((method.upper(), path), []).append(
+            Canned(status, data, {"Content-Type": content_type, **(headers or {})}, delay)
+        )
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.requests.append(
+            Seen(
+                request.method,
+                request.path,
+                dict(request.query),
+                dict(request.headers),
+                await request.read(),
+            )
+        )
+        queue = self._answers.get((request.method, request.path))
+        if not queue:
+            return web.Response(status=599, text="no canned answer")
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+
+    async def start(self) -> None:
+        """Serve on 127.0.0.1, a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        """Stop serving."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@pytest.fixture
+async def stub(socket_enabled: None) -> AsyncGenerator[StubServer]:
+    """A running stub server."""
+    server = StubServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def stub_client(stub: StubServer, session: aiohttp.ClientSession) -> SmartcarClient:
+    """A client whose API and management URLs point at the stub."""
+    return SmartcarClient(
+        session,
+        StaticAuth("stub-access-token"),
+        api_url=f"{stub.url}/v2.0",
+        management_url=f"{stub.url}/v3",
+        timeout=5.0,
+    )
+
+
+@pytest.fixture
+def closed_port(socket_enabled: None) -> int:
+    """A port on 127.0.0.1 nobody listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,56 @@
+"""Fixtures shared by every test: the simulator on 127.0.0.1 and a Smartcar entry using it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+import time
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from smartcar_simulator import Simulator, SimulatorServer, VirtualClock
+
+pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+CLIENT_ID = "sim-client-id"
+CLIENT_SECRET = "sim-client-secret"
+SIM_START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots through Home Assistant's serializer (stable ids, dates, states)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/smartcar in every test."""
+
+
+@pytest.fixture
+def simulator() -> Simulator:
+    """A fresh simulated Smartcar world with a frozen virtual clock."""
+    return Simulator(clock=VirtualClock(start=SIM_START, frozen=True))
+
+
+@pytest.fixture
+async def sim_url(simulator: Simulator, socket_enabled: None) -> AsyncGenerator[str]:
+    """The simulator served on 127.0.0.1 (a free port); its base URL."""
+    async with SimulatorServer(simulator, host="127.0.0.1", port=0) as server:
+        yield server.url
+
+
+def token_data(simulator: Simulator, **kwargs: Any) -> dict[str, Any]:
+    """Tokens for the simulator's user, as Home Assistant stores them in an entry."""
+    tokens = simulator.issue_tokens(**kwargs)
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": "Bearer",
+        "expires_in": int(tokens.expires_in),
+        "expires_at": time.time() + tokens.expires_in,
+    }
