@@ -131,16 +131,19 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 del memory.raw[signal]
         self.data = VehicleData(readings=readings)
         self.restored = bool(memory.polled)
+        # Paths refused for lack of permission: not asked again until the entry reloads
+        # (a reauthentication may grant them). Unsupported ones are remembered for good.
+        self._refused: set[Signal] = set()
 
     @property
     def unsupported(self) -> frozenset[Signal]:
         """Signals this car answered COMPATIBILITY or PERMISSION for."""
-        return frozenset(self._memory.unsupported)
+        return frozenset(self._memory.unsupported | self._refused)
 
     @property
     def available_signals(self) -> frozenset[Signal]:
         """Signals worth having entities for: granted and not refused by the car."""
-        return self.vehicle.readable - self._memory.unsupported
+        return self.vehicle.readable - self.unsupported
 
     def needed_signals(self) -> set[Signal]:
         """Signals some enabled entity listens to (all available ones before any exists)."""
@@ -220,7 +223,10 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                     signal.value,
                     error.type,
                 )
-                self._memory.unsupported.add(signal)
+                if isinstance(error, SmartcarCompatibilityError):
+                    self._memory.unsupported.add(signal)
+                else:
+                    self._refused.add(signal)
                 readings.pop(signal, None)
                 self._memory.raw.pop(signal, None)
                 failed[signal] = error

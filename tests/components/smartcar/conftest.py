@@ -6,16 +6,16 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.smartcar.const import DOMAIN
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, token_data
 
@@ -69,7 +69,9 @@ def options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def config_entry(simulator: Simulator, scope: list[str] | None, options: dict[str, Any]) -> MockConfigEntry:
+def config_entry(
+    simulator: Simulator, scope: list[str] | None, options: dict[str, Any]
+) -> MockConfigEntry:
     """A Smartcar entry holding valid tokens from the simulator."""
     kwargs = {} if scope is None else {"scope": scope}
     return MockConfigEntry(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartcar.const import DOMAIN, SCOPES
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from smartcar_simulator import Simulator
 
 from .conftest import USER_ID
@@ -88,3 +88,111 @@ async def test_duplicate_user(
     result = await _connect(hass, hass_client_no_auth, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_cannot_connect_after_sign_in(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: Simulator,
+) -> None:
+    """Tokens obtained but `GET /user` fails: no entry."""
+    simulator.inject_fault(path="/user", error={"type": "SERVER", "status": 500})
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
+    result = await _connect(hass, hass_client_no_auth, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_token_exchange_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: Simulator,
+) -> None:
+    """The token endpoint refuses the code: the flow aborts with OAuth's reason."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
+    simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
+    result = await _connect(hass, hass_client_no_auth, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_failed"
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "reason"),
+    [(USER_ID, "reauth_successful"), ("another-smartcar-user", "wrong_account")],
+)
+async def test_reauth(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: Simulator,
+    config_entry: MockConfigEntry,
+    unique_id: str,
+    reason: str,
+) -> None:
+    """Reauthentication keeps the entry for the same user and refuses another one."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, unique_id=unique_id)
+    old_refresh = config_entry.data["token"]["refresh_token"]
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert "approval_prompt=force" in result["url"]
+    result = await _connect(hass, hass_client_no_auth, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    refreshed = config_entry.data["token"]["refresh_token"] != old_refresh
+    assert refreshed is (reason == "reauth_successful")
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Reconfigure signs in again and may switch the mode."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"mode": "simulated"}
+    )
+    assert "mode=simulated" in result["url"]
+    result = await _connect(hass, hass_client_no_auth, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.data["mode"] == "simulated"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_wrong_account(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Reconfigure refuses to switch the entry to another Smartcar user."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, unique_id="another-smartcar-user")
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
+    result = await _connect(hass, hass_client_no_auth, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Options are stored and the entry reloads with them."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"unit_system": "imperial", "poll_interval": 120}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == {"unit_system": "imperial", "poll_interval": 120}
+    coordinator = next(iter(init_integration.runtime_data.coordinators.values()))
+    assert coordinator.client.unit_system.value == "imperial"
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 120 * 60

@@ -1,0 +1,395 @@
+"""Commands through Home Assistant's services: lock, charging, charge limit, destination.
+
+Every command is checked three ways: the simulated car's true state changed, the entity shows
+it as soon as the service call returns, and Smartcar billed exactly the command plus one
+confirmation read of the one path the command touched (nothing else, for any vehicle).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.lock import (
+    DOMAIN as LOCK_DOMAIN,
+    SERVICE_LOCK,
+    SERVICE_UNLOCK,
+    LockState,
+)
+from homeassistant.components.number import (
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartcar.const import DOMAIN, SCOPES
+from smartcar_simulator import Simulator
+
+from .conftest import EV_ID, PETROL_ID
+
+LOCK = "lock.tesla_model_3"
+CHARGING_SWITCH = "switch.tesla_model_3_charging"
+CHARGING_SENSOR = "binary_sensor.tesla_model_3_charging"
+CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
+
+# What the simulator's Smartcar says to the user for each error type (suggestedUserMessage).
+ASLEEP_MESSAGE = "Your vehicle could not perform the request right now. Please try again later."
+NOT_CAPABLE_MESSAGE = "Your vehicle does not support this feature."
+
+
+def billed(simulator: Simulator) -> dict[str, dict[str, int]]:
+    """Billed requests of every vehicle, by path."""
+    return {
+        vehicle_id: dict(counts["by_path"])
+        for vehicle_id, counts in simulator.counters["billed"].items()
+    }
+
+
+def billed_since(simulator: Simulator, before: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """What was billed since `before`, per vehicle and path (vehicles with nothing left out)."""
+    delta: dict[str, dict[str, int]] = {}
+    for vehicle_id, paths in billed(simulator).items():
+        earlier = before.get(vehicle_id, {})
+        changed = {p: n - earlier.get(p, 0) for p, n in paths.items() if n != earlier.get(p, 0)}
+        if changed:
+            delta[vehicle_id] = changed
+    return delta
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set the entry up against the simulator, as `init_integration` does."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def ev_device_id(hass: HomeAssistant) -> str:
+    """The device registry id of the Tesla."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, EV_ID)})
+    assert device is not None
+    return device.id
+
+
+# --- lock ------------------------------------------------------------------------------------
+
+
+async def test_unlock_and_lock(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """lock.unlock / lock.lock move the car's doors; one command + one read of /security each."""
+    car = simulator.vehicle(EV_ID)
+    assert car.state.locked is True
+    state = hass.states.get(LOCK)
+    assert state is not None
+    assert state.state == LockState.LOCKED
+    assert state.attributes["door_front_left"] == "locked"
+
+    before = billed(simulator)
+    await hass.services.async_call(
+        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+    )
+    assert car.state.locked is False
+    state = hass.states.get(LOCK)
+    assert state is not None
+    assert state.state == LockState.UNLOCKED
+    # The doors come from the confirmation read, not from the optimistic guess.
+    assert state.attributes["door_front_left"] == "unlocked"
+    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
+
+    before = billed(simulator)
+    await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+    assert car.state.locked is True
+    state = hass.states.get(LOCK)
+    assert state is not None
+    assert state.state == LockState.LOCKED
+    assert state.attributes["door_front_left"] == "locked"
+    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
+
+
+async def test_lock_refused_by_the_car(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """A refused command raises command_failed with Smartcar's message; nothing changes."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/security",
+        method="POST",
+        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
+    )
+    before = billed(simulator)
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    err = exc_info.value
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == "command_failed"
+    assert ASLEEP_MESSAGE in str(err)
+
+    assert simulator.vehicle(EV_ID).state.locked is True
+    state = hass.states.get(LOCK)
+    assert state is not None
+    assert state.state == LockState.LOCKED
+    # The refused command is billed; no confirmation read follows a failure.
+    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1}}
+
+
+# --- charging --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_stop_and_start_charging(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: Simulator
+) -> None:
+    """switch.turn_off / turn_on stop and start the plugged-in car's charging."""
+    car = simulator.vehicle(EV_ID)
+    car.plug_in()  # plugging in starts charging (62 % < 80 % limit)
+    assert car.state.charging is True
+    await setup_entry(hass, config_entry)
+    state = hass.states.get(CHARGING_SWITCH)
+    assert state is not None
+    assert state.state == STATE_ON
+
+    before = billed(simulator)
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
+    )
+    assert car.state.charging is False
+    assert car.state.charge_state == "NOT_CHARGING"
+    assert car.state.plugged is True
+    assert hass.states.get(CHARGING_SWITCH).state == STATE_OFF
+    assert hass.states.get(CHARGING_SENSOR).state == STATE_OFF
+    assert billed_since(simulator, before) == {EV_ID: {"POST /charge": 1, "GET /charge": 1}}
+
+    before = billed(simulator)
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
+    )
+    assert car.state.charging is True
+    assert car.state.charge_state == "CHARGING"
+    assert hass.states.get(CHARGING_SWITCH).state == STATE_ON
+    assert hass.states.get(CHARGING_SENSOR).state == STATE_ON
+    assert billed_since(simulator, before) == {EV_ID: {"POST /charge": 1, "GET /charge": 1}}
+
+
+async def test_start_charging_unplugged(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """Smartcar's CHARGE_FAULT for an unplugged car is command_failed; the switch stays off."""
+    assert hass.states.get(CHARGING_SWITCH).state == STATE_OFF
+    before = billed(simulator)
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
+        )
+    assert exc_info.value.translation_key == "command_failed"
+    assert ASLEEP_MESSAGE in str(exc_info.value)  # VEHICLE_STATE's suggestedUserMessage
+    assert simulator.vehicle(EV_ID).state.charging is False
+    assert hass.states.get(CHARGING_SWITCH).state == STATE_OFF
+    assert billed_since(simulator, before) == {EV_ID: {"POST /charge": 1}}
+
+
+# --- charge limit ----------------------------------------------------------------------------
+
+
+async def test_set_charge_limit(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """number.set_value 90 sets the car's limit to 0.9."""
+    assert hass.states.get(CHARGE_LIMIT).state == "80"
+    before = billed(simulator)
+    await hass.services.async_call(
+        NUMBER_DOMAIN,
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
+        blocking=True,
+    )
+    assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.9)
+    assert hass.states.get(CHARGE_LIMIT).state == "90"
+    assert billed_since(simulator, before) == {
+        EV_ID: {"POST /charge/limit": 1, "GET /charge/limit": 1}
+    }
+
+
+async def test_set_charge_limit_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """A refused limit keeps the old value in the car and in Home Assistant."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/charge/limit",
+        method="POST",
+        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
+    )
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            NUMBER_DOMAIN,
+            SERVICE_SET_VALUE,
+            {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "command_failed"
+    assert ASLEEP_MESSAGE in str(exc_info.value)
+    assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.8)
+    assert hass.states.get(CHARGE_LIMIT).state == "80"
+
+
+# --- set_destination -------------------------------------------------------------------------
+
+
+async def test_set_destination(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """smartcar.set_destination reaches the car's navigation; only the command is billed."""
+    before = billed(simulator)
+    await hass.services.async_call(
+        DOMAIN,
+        "set_destination",
+        {
+            "device_id": ev_device_id(hass),
+            "latitude": 52.3731,
+            "longitude": 4.8922,
+            "address": "Dam 1, Amsterdam",
+        },
+        blocking=True,
+    )
+    assert simulator.vehicle(EV_ID).state.destination == {
+        "latitude": 52.3731,
+        "longitude": 4.8922,
+        "address": "Dam 1, Amsterdam",
+    }
+    # No signal shows a destination, so there is nothing to confirm by reading.
+    assert billed_since(simulator, before) == {EV_ID: {"POST /commands/set-destination": 1}}
+
+
+async def test_set_destination_not_supported(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """The petrol car has no navigation command: Smartcar's COMPATIBILITY message is shown."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PETROL_ID)})
+    assert device is not None
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": device.id, "latitude": 52.0, "longitude": 5.0},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "command_failed"
+    assert NOT_CAPABLE_MESSAGE in str(exc_info.value)
+    assert simulator.vehicle(PETROL_ID).state.destination is None
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [(91, 4.8922), (52.3731, 181), (-90.5, 0), (0, -180.01)],
+)
+async def test_set_destination_invalid_coordinates(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    latitude: float,
+    longitude: float,
+) -> None:
+    """Coordinates off the globe are refused before any request is sent."""
+    before = simulator.counters
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": ev_device_id(hass), "latitude": latitude, "longitude": longitude},
+            blocking=True,
+        )
+    assert exc_info.value.translation_domain == DOMAIN
+    assert exc_info.value.translation_key == "invalid_coordinates"
+    assert simulator.counters == before
+    assert simulator.vehicle(EV_ID).state.destination is None
+
+
+async def test_set_destination_unknown_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """A device id that does not exist is an unknown vehicle; nothing is sent."""
+    before = simulator.counters
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": "0123456789abcdef", "latitude": 52.0, "longitude": 4.9},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "unknown_vehicle"
+    assert exc_info.value.translation_placeholders == {"device_id": "0123456789abcdef"}
+    assert simulator.counters == before
+
+
+async def test_set_destination_device_of_another_integration(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """A device of another integration is refused, even one that names a Smartcar vehicle id."""
+    other_entry = MockConfigEntry(domain="other_cars")
+    other_entry.add_to_hass(hass)
+    other = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other_entry.entry_id, identifiers={("other_cars", EV_ID)}
+    )
+    before = simulator.counters
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": other.id, "latitude": 52.0, "longitude": 4.9},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "unknown_vehicle"
+    assert simulator.counters == before
+    assert simulator.vehicle(EV_ID).state.destination is None
+
+
+async def test_set_destination_unloaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """The vehicle of an unloaded entry is not reachable through the action."""
+    device_id = ev_device_id(hass)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    before = simulator.counters
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": device_id, "latitude": 52.0, "longitude": 4.9},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "unknown_vehicle"
+    assert simulator.counters == before
+
+
+@pytest.mark.parametrize("scope", [[s.value for s in SCOPES if s.value != "control_navigation"]])
+async def test_set_destination_not_permitted(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
+) -> None:
+    """Without control_navigation the action says so and sends nothing."""
+    before = simulator.counters
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_destination",
+            {"device_id": ev_device_id(hass), "latitude": 52.0, "longitude": 4.9},
+            blocking=True,
+        )
+    assert exc_info.value.translation_key == "not_permitted"
+    assert exc_info.value.translation_placeholders == {"permission": "control_navigation"}
+    assert simulator.counters == before
+    assert simulator.vehicle(EV_ID).state.destination is None
