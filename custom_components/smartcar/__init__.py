@@ -133,7 +133,7 @@ def _remove_gone_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry, keep:
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         vehicle_ids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
         if not vehicle_ids & keep:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:

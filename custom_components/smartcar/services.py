@@ -33,14 +33,10 @@ def _coordinator(hass: HomeAssistant, device_id: str) -> SmartcarCoordinator:
     """The coordinator of a Smartcar vehicle device of a loaded entry."""
     device = dr.async_get(hass).async_get(device_id)
     if device is not None:
-        for entry_id in device.config_entries:
-            entry: SmartcarConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-            if (
-                entry is None
-                or entry.domain != DOMAIN
-                or entry.state is not ConfigEntryState.LOADED
-            ):
-                continue
+        entry: SmartcarConfigEntry | None = hass.config_entries.async_get_entry(
+            device.config_entry_id
+        )
+        if entry is not None and entry.domain == DOMAIN and entry.state is ConfigEntryState.LOADED:
             for domain, vehicle_id in device.identifiers:
                 if domain == DOMAIN and vehicle_id in entry.runtime_data.coordinators:
                     return entry.runtime_data.coordinators[vehicle_id]

@@ -75,9 +75,9 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-def ev_device_id(hass: HomeAssistant) -> str:
-    """The device registry id of the Tesla."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, EV_ID)})
+def device_id(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str = EV_ID) -> str:
+    """The device registry id of a vehicle (the Tesla by default)."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, vehicle_id), entry.entry_id)
     assert device is not None
     return device.id
 
@@ -258,7 +258,7 @@ async def test_set_destination(
         DOMAIN,
         "set_destination",
         {
-            "device_id": ev_device_id(hass),
+            "device_id": device_id(hass, init_integration),
             "latitude": 52.3731,
             "longitude": 4.8922,
             "address": "Dam 1, Amsterdam",
@@ -278,13 +278,15 @@ async def test_set_destination_not_supported(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """The petrol car has no navigation command: Smartcar's COMPATIBILITY message is shown."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, PETROL_ID)})
-    assert device is not None
     with pytest.raises(HomeAssistantError) as exc_info:
         await hass.services.async_call(
             DOMAIN,
             "set_destination",
-            {"device_id": device.id, "latitude": 52.0, "longitude": 5.0},
+            {
+                "device_id": device_id(hass, init_integration, PETROL_ID),
+                "latitude": 52.0,
+                "longitude": 5.0,
+            },
             blocking=True,
         )
     assert exc_info.value.translation_key == "command_failed"
@@ -309,7 +311,11 @@ async def test_set_destination_invalid_coordinates(
         await hass.services.async_call(
             DOMAIN,
             "set_destination",
-            {"device_id": ev_device_id(hass), "latitude": latitude, "longitude": longitude},
+            {
+                "device_id": device_id(hass, init_integration),
+                "latitude": latitude,
+                "longitude": longitude,
+            },
             blocking=True,
         )
     assert exc_info.value.translation_domain == DOMAIN
@@ -361,7 +367,7 @@ async def test_set_destination_unloaded_entry(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """The vehicle of an unloaded entry is not reachable through the action."""
-    device_id = ev_device_id(hass)
+    ev_device = device_id(hass, init_integration)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     before = simulator.counters
@@ -369,7 +375,7 @@ async def test_set_destination_unloaded_entry(
         await hass.services.async_call(
             DOMAIN,
             "set_destination",
-            {"device_id": device_id, "latitude": 52.0, "longitude": 4.9},
+            {"device_id": ev_device, "latitude": 52.0, "longitude": 4.9},
             blocking=True,
         )
     assert exc_info.value.translation_key == "unknown_vehicle"
@@ -386,10 +392,27 @@ async def test_set_destination_not_permitted(
         await hass.services.async_call(
             DOMAIN,
             "set_destination",
-            {"device_id": ev_device_id(hass), "latitude": 52.0, "longitude": 4.9},
+            {"device_id": device_id(hass, init_integration), "latitude": 52.0, "longitude": 4.9},
             blocking=True,
         )
     assert exc_info.value.translation_key == "not_permitted"
     assert exc_info.value.translation_placeholders == {"permission": "control_navigation"}
     assert simulator.counters == before
     assert simulator.vehicle(EV_ID).state.destination is None
+
+
+async def test_set_destination_uses_no_deprecated_registry_api(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Looking up the vehicle of a device uses no API Home Assistant reports as deprecated."""
+    await hass.services.async_call(
+        DOMAIN,
+        "set_destination",
+        {"device_id": device_id(hass, init_integration), "latitude": 52.0, "longitude": 4.9},
+        blocking=True,
+    )
+    assert simulator.vehicle(EV_ID).state.destination is not None
+    assert "which is deprecated" not in caplog.text
