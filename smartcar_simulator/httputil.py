@@ -26,7 +26,8 @@ def simulator(request: web.Request) -> Simulator:
 
 def request_id(request: web.Request) -> str:
     """The request's `sc-request-id` (set by the middleware for API paths)."""
-    return request[REQUEST_ID] if REQUEST_ID in request else ""
+    value = request.get(REQUEST_ID)
+    return value if isinstance(value, str) else ""
 
 
 def json_response(
@@ -95,8 +96,12 @@ async def apply_fault(
         headers = {}
         if (retry_after := error.retry_after_header) is not None:
             headers["retry-after"] = retry_after
+        if error.code:
+            name = error.code.lower()
+        else:
+            name = "server_error" if error.status_code >= 500 else "invalid_request"
         body = {
-            "error": (error.code or error.type).lower(),
+            "error": name,
             "error_description": error.description or f"Simulated {error.type} error.",
         }
         return json_response(body, error.status_code, headers)

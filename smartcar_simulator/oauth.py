@@ -118,6 +118,10 @@ async def authorize_submit(request: web.Request) -> web.Response:
     sim = simulator(request)
     form = await request.post()
     params = {k: str(form[k]) for k in (*_QUERY_FIELDS, "action") if k in form}
+    if (fault := sim.faults.fire(["/oauth/authorize"], "POST")) is not None:
+        response = await apply_fault(request, fault, "/oauth/authorize", oauth=True)
+        if response is not None:
+            return response
     if (problem := _check_request(sim, params)) is not None:
         return _error_page(problem)
     redirect_uri = params["redirect_uri"]

@@ -211,6 +211,11 @@ class Simulator:
             },
             "connections": [c.as_json() for c in self.accounts.connections.values()],
             "vehicles": {vehicle.id: vehicle.as_dict() for vehicle in self.fleet.values()},
+            "permissions_denied": {
+                vehicle.id: sorted(denied)
+                for vehicle in self.fleet.values()
+                if (denied := self.accounts.denied(vehicle.id))
+            },
             "faults": [fault.as_json() for fault in self.faults.list()],
             "rate_limit": {"limit": self.meter.rate_limit, "window": self.meter.window},
         }
