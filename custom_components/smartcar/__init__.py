@@ -123,7 +123,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     _remove_gone_vehicles(hass, entry, set(coordinators))
     entry.runtime_data = SmartcarRuntimeData(client=client, store=store, coordinators=coordinators)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
@@ -134,11 +133,6 @@ def _remove_gone_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry, keep:
         vehicle_ids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
         if not vehicle_ids & keep:
             registry.async_remove_device(device.id)
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
-    """Options changed: reload to apply them."""
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:

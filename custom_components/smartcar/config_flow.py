@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlowResult,
     OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -138,8 +139,8 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         return SmartcarOptionsFlow()
 
 
-class SmartcarOptionsFlow(OptionsFlow):
-    """Unit system Smartcar answers in, and how often to poll."""
+class SmartcarOptionsFlow(OptionsFlowWithReload):
+    """Unit system Smartcar answers in, and how often to poll (the entry reloads)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with every option."""

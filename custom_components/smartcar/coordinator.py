@@ -27,7 +27,6 @@ from .api import (
     SmartcarClient,
     SmartcarCompatibilityError,
     SmartcarError,
-    SmartcarInvalidArgumentError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarVehicleStateError,
@@ -283,12 +282,6 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
 
 def command_error(err: SmartcarError) -> HomeAssistantError:
     """A translated error for a failed command, with Smartcar's message for the user."""
-    if isinstance(err, SmartcarInvalidArgumentError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_argument",
-            translation_placeholders={"error": str(err)},
-        )
     message = getattr(err, "suggested_user_message", None) or str(err)
     return HomeAssistantError(
         translation_domain=DOMAIN,

@@ -1,0 +1,145 @@
+"""How answers merge: failing, asleep and malformed paths touch only their own entities."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import time
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartcar.const import DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from smartcar_simulator import Simulator
+
+from .conftest import EV_ID
+from .test_init import poll
+
+BATTERY = "sensor.tesla_model_3_battery"
+RANGE = "sensor.tesla_model_3_electric_range"
+ODOMETER = "sensor.tesla_model_3_odometer"
+LOCK = "lock.tesla_model_3"
+
+
+async def test_failing_path_makes_only_its_entities_unavailable(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 500 on /battery inside the batch: battery entities unavailable, the rest go on."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID, path="/battery", error={"type": "SERVER", "status": 500}
+    )
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
+    assert hass.states.get(RANGE).state == STATE_UNAVAILABLE
+    assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert caplog.text.count("battery failed") == 1  # logged when it goes, not every poll
+
+    simulator.clear_faults()
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_asleep_car_keeps_its_values(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """VEHICLE_STATE (asleep): the last values stay available."""
+    before = hass.states.get(LOCK).state
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/security",
+        error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
+    )
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(LOCK).state == before
+
+
+async def test_malformed_values_become_unknown(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Wrong types in /battery: its sensors unknown, one warning naming the path, no crash."""
+    simulator.inject_fault(vehicle_id=EV_ID, path="/battery", kind="malformed")
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(BATTERY).state == STATE_UNKNOWN
+    assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    warnings = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "battery" in warnings[0].getMessage()
+
+
+async def test_whole_batch_failure_marks_the_car_unavailable(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """The batch request itself fails: the car's entities are unavailable until it answers."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID, path="/batch", error={"type": "UPSTREAM", "status": 502}
+    )
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
+    simulator.clear_faults()
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_refused_refresh_token_starts_reauth(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """The access token expired and the token endpoint refuses the refresh: reauthenticate."""
+    token = {**init_integration.data["token"], "expires_at": time.time() - 60}
+    hass.config_entries.async_update_entry(
+        init_integration, data={**init_integration.data, "token": token}
+    )
+    simulator.revoke_tokens()
+    await poll(hass, init_integration, timedelta(hours=1))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_expired_access_token_is_refreshed_and_stored(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """An expired access token is refreshed; the rotated refresh token is on the entry."""
+    old = init_integration.data["token"]
+    token = {**old, "expires_at": time.time() - 60}
+    hass.config_entries.async_update_entry(
+        init_integration, data={**init_integration.data, "token": token}
+    )
+    await poll(hass, init_integration, timedelta(hours=1))
+    new = init_integration.data["token"]
+    assert new["refresh_token"] != old["refresh_token"]
+    assert new["expires_at"] > time.time()
+    assert simulator.counters["token_requests"]["refresh_token"] == 1
+    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_token_endpoint_down_is_transient(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """The token endpoint answers 500: no reauthentication, entities unavailable for now."""
+    token = {**init_integration.data["token"], "expires_at": time.time() - 60}
+    hass.config_entries.async_update_entry(
+        init_integration, data={**init_integration.data, "token": token}
+    )
+    simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
+    await poll(hass, init_integration, timedelta(hours=1))
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
+
+
+async def test_corrupt_storage_is_forgotten(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """A stored answer that no longer parses is dropped at setup, not fatal."""
+    store = init_integration.runtime_data.store
+    store.vehicle(EV_ID).raw[next(iter(store.vehicle(EV_ID).raw))] = {"body": "garbage"}
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state.value == "loaded"
