@@ -77,7 +77,10 @@ def client(make_client: ClientFactory) -> SmartcarClient:
 def oauth(sim_url: str, session: aiohttp.ClientSession) -> SmartcarOAuth:
     """The token endpoint client with the simulator's app credentials."""
     return SmartcarOAuth(
-        session, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, token_url=f"{sim_url}/oauth/token"
+        session,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        token_url=f"{sim_url}/oauth/token",
     )
 
 

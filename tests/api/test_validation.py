@@ -1,0 +1,125 @@
+"""Arguments are checked before sending: a bad one never reaches the simulator."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from custom_components.smartcar.api import (
+    SmartcarClient,
+    SmartcarError,
+    SmartcarInvalidArgumentError,
+    validate_charge_limit,
+    validate_coordinates,
+)
+from smartcar_simulator import Simulator
+
+from .conftest import EV_ID, http_requests
+
+BAD_LIMITS: list[Any] = [
+    0.49,
+    1.01,
+    0,
+    2,
+    -0.8,
+    math.nan,
+    math.inf,
+    -math.inf,
+    True,
+    False,
+    "0.8",
+    None,
+    pytest.param(10**400, id="int-beyond-float"),
+]
+BAD_COORDINATES: list[Any] = [
+    (90.0001, 0.0),
+    (-91, 0.0),
+    (0.0, 180.5),
+    (0.0, -181),
+    (math.nan, 0.0),
+    (0.0, math.nan),
+    (math.inf, 0.0),
+    (0.0, -math.inf),
+    (True, 0.0),
+    (0.0, False),
+    ("52.1", 4.9),
+    (52.1, None),
+    pytest.param(10**400, 0.0, id="int-beyond-float"),
+]
+
+
+@pytest.mark.parametrize("limit", BAD_LIMITS)
+async def test_bad_charge_limit_is_not_sent(
+    client: SmartcarClient, simulator: Simulator, limit: Any
+) -> None:
+    """Outside 0.5..1.0, NaN, infinite, bool or no number: rejected before any request."""
+    before = http_requests(simulator)
+    with pytest.raises(SmartcarInvalidArgumentError) as err:
+        await client.async_set_charge_limit(EV_ID, limit)
+    assert isinstance(err.value, ValueError)
+    assert isinstance(err.value, SmartcarError)
+    assert "charge limit" in str(err.value)
+    assert http_requests(simulator) == before == {}
+    assert simulator.counters["billed"] == {}
+    assert simulator.vehicle("ev").state.charge_limit == 0.8
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), BAD_COORDINATES)
+async def test_bad_destination_is_not_sent(
+    client: SmartcarClient, simulator: Simulator, latitude: Any, longitude: Any
+) -> None:
+    """Latitude outside ±90, longitude outside ±180, NaN, bool, ...: rejected before sending."""
+    with pytest.raises(SmartcarInvalidArgumentError) as err:
+        await client.async_set_destination(EV_ID, latitude, longitude, "Somewhere")
+    assert "itude" in str(err.value)
+    assert http_requests(simulator) == {}
+    assert simulator.counters["billed"] == {}
+    assert simulator.vehicle("ev").state.destination is None
+
+
+@pytest.mark.parametrize("limit", [0.5, 1.0, 1, 0.75])
+async def test_boundary_charge_limits_are_sent(
+    client: SmartcarClient, simulator: Simulator, limit: float
+) -> None:
+    """The bounds themselves are valid and reach the car."""
+    result = await client.async_set_charge_limit(EV_ID, limit)
+    assert result.status == "success"
+    assert simulator.vehicle("ev").state.charge_limit == float(limit)
+    assert http_requests(simulator) == {"POST /v2.0/vehicles/{id}/charge/limit": 1}
+
+
+@pytest.mark.parametrize(("latitude", "longitude"), [(90, 180), (-90.0, -180.0), (0, 0)])
+async def test_boundary_coordinates_are_sent(
+    client: SmartcarClient, simulator: Simulator, latitude: float, longitude: float
+) -> None:
+    """The poles and the antimeridian are valid destinations."""
+    await client.async_set_destination(EV_ID, latitude, longitude)
+    assert simulator.vehicle("ev").state.destination == {
+        "latitude": float(latitude),
+        "longitude": float(longitude),
+        "address": None,
+    }
+
+
+def test_validators_return_floats() -> None:
+    """The public validators normalise to float."""
+    assert validate_charge_limit(1) == 1.0
+    assert type(validate_charge_limit(1)) is float
+    assert validate_coordinates(-90, 180) == (-90.0, 180.0)
+    assert all(type(v) is float for v in validate_coordinates(1, 2))
+
+
+def test_validator_messages() -> None:
+    """Each check names what is wrong."""
+    with pytest.raises(SmartcarInvalidArgumentError, match=r"between 0\.5 and 1\.0"):
+        validate_charge_limit(0.2)
+    with pytest.raises(SmartcarInvalidArgumentError, match="finite"):
+        validate_charge_limit(math.nan)
+    with pytest.raises(SmartcarInvalidArgumentError, match="latitude must be between"):
+        validate_coordinates(91, 0)
+    with pytest.raises(SmartcarInvalidArgumentError, match="longitude must be between"):
+        validate_coordinates(0, 181)
+    with pytest.raises(SmartcarInvalidArgumentError, match="longitude must be a finite"):
+        validate_coordinates(0, math.inf)
