@@ -251,6 +251,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         """
         try:
             await command()
+        except SmartcarAuthenticationError as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise command_error(err) from err
         except SmartcarError as err:
             raise command_error(err) from err
         if signal is None:
