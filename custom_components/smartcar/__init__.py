@@ -17,7 +17,9 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     async_get_config_entry_implementation,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 
+from . import issues
 from .api import (
     AbstractAuth,
     SmartcarAuthenticationError,
@@ -28,6 +30,7 @@ from .api import (
 )
 from .const import CONF_UNIT_SYSTEM, DOMAIN
 from .coordinator import (
+    Account,
     SmartcarConfigEntry,
     SmartcarCoordinator,
     SmartcarRuntimeData,
@@ -98,6 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
             memory = store.vehicle(vehicle_id)
             if memory.attributes is None:
                 memory.attributes = await client.async_get_attributes(vehicle_id)
+                memory.usage.add(dt_util.utcnow(), 1)
                 store.async_schedule_save()
             vehicles.append(Vehicle(vehicle_id, memory.attributes, permissions))
     except SmartcarAuthenticationError as err:
@@ -111,17 +115,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
             translation_placeholders={"error": str(err)},
         ) from err
     store.forget({v.id for v in vehicles})
+    # Repairs that still hold are raised again by the coordinators.
+    issues.clear_entry(hass, entry.entry_id)
 
+    account = Account()
     coordinators: dict[str, SmartcarCoordinator] = {}
     for vehicle in vehicles:
-        coordinator = SmartcarCoordinator(hass, entry, client, vehicle, store=store)
+        coordinator = SmartcarCoordinator(
+            hass, entry, client, vehicle, store=store, account=account
+        )
         if not coordinator.restored:
             # First time: one batch of everything granted tells what the car supports.
             await coordinator.async_config_entry_first_refresh()
         coordinators[vehicle.id] = coordinator
 
     _remove_gone_vehicles(hass, entry, set(coordinators))
-    entry.runtime_data = SmartcarRuntimeData(client=client, store=store, coordinators=coordinators)
+    entry.runtime_data = SmartcarRuntimeData(
+        client=client, store=store, account=account, coordinators=coordinators
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

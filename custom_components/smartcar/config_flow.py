@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import logging
+import re
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -23,21 +24,28 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import voluptuous as vol
 
 from .api import Mode, SmartcarClient, SmartcarError, StaticAuth, UnitSystem
 from .const import (
+    CONF_MIN_INTERVAL,
     CONF_MODE,
-    CONF_POLL_INTERVAL,
+    CONF_MONTHLY_BUDGET,
     CONF_UNIT_SYSTEM,
-    DEFAULT_POLL_INTERVAL_MINUTES,
+    CONF_UNLOCK_PIN,
+    DEFAULT_MIN_INTERVAL_MINUTES,
+    DEFAULT_MONTHLY_BUDGET,
     DOMAIN,
-    MAX_POLL_INTERVAL_MINUTES,
-    MIN_POLL_INTERVAL_MINUTES,
     SCOPES,
 )
 from .endpoints import get_endpoints
+
+# Below this a month of polling is barely possible (a few requests a day).
+MIN_MONTHLY_BUDGET = 50
 
 MODE_SCHEMA = vol.Schema(
     {
@@ -139,14 +147,28 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         return SmartcarOptionsFlow()
 
 
+PIN_PATTERN = re.compile(r"^\d{4,8}$")
+
+
 class SmartcarOptionsFlow(OptionsFlowWithReload):
-    """Unit system Smartcar answers in, and how often to poll (the entry reloads)."""
+    """Units, the request budget, polling pace and the unlock PIN (the entry reloads)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with every option."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            user_input[CONF_POLL_INTERVAL] = int(user_input[CONF_POLL_INTERVAL])
-            return self.async_create_entry(data=user_input)
+            pin = str(user_input.get(CONF_UNLOCK_PIN) or "").strip()
+            if pin and not PIN_PATTERN.fullmatch(pin):
+                errors[CONF_UNLOCK_PIN] = "invalid_pin"
+            else:
+                options = {
+                    CONF_UNIT_SYSTEM: user_input[CONF_UNIT_SYSTEM],
+                    CONF_MONTHLY_BUDGET: int(user_input[CONF_MONTHLY_BUDGET]),
+                    CONF_MIN_INTERVAL: int(user_input[CONF_MIN_INTERVAL]),
+                }
+                if pin:
+                    options[CONF_UNLOCK_PIN] = pin
+                return self.async_create_entry(data=options)
         schema = vol.Schema(
             {
                 vol.Required(CONF_UNIT_SYSTEM, default=UnitSystem.METRIC.value): SelectSelector(
@@ -154,20 +176,29 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                         options=[u.value for u in UnitSystem], translation_key=CONF_UNIT_SYSTEM
                     )
                 ),
+                vol.Required(CONF_MONTHLY_BUDGET, default=DEFAULT_MONTHLY_BUDGET): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_MONTHLY_BUDGET, max=100_000, step=1, mode=NumberSelectorMode.BOX
+                    )
+                ),
                 vol.Required(
-                    CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL_MINUTES
+                    CONF_MIN_INTERVAL, default=DEFAULT_MIN_INTERVAL_MINUTES
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=MIN_POLL_INTERVAL_MINUTES,
-                        max=MAX_POLL_INTERVAL_MINUTES,
+                        min=DEFAULT_MIN_INTERVAL_MINUTES,
+                        max=24 * 60,
                         step=1,
                         unit_of_measurement="min",
                         mode=NumberSelectorMode.BOX,
                     )
+                ),
+                vol.Optional(CONF_UNLOCK_PIN): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
                 ),
             }
         )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            errors=errors,
         )

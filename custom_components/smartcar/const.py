@@ -20,14 +20,24 @@ CONF_MANAGEMENT_URL: Final = "management_url"
 # Config entry data and options.
 CONF_MODE: Final = "mode"
 CONF_UNIT_SYSTEM: Final = "unit_system"
-CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_MONTHLY_BUDGET: Final = "monthly_budget"
+CONF_MIN_INTERVAL: Final = "min_interval"
+CONF_UNLOCK_PIN: Final = "unlock_pin"
+# Not offered in the options form: the benchmark compares fixed-interval polling with ours.
+CONF_POLICY: Final = "policy"
+CONF_FIXED_INTERVAL: Final = "fixed_interval"
+POLICY_ADAPTIVE: Final = "adaptive"
+POLICY_FIXED: Final = "fixed"
 
-DEFAULT_POLL_INTERVAL_MINUTES: Final = 60
-MIN_POLL_INTERVAL_MINUTES: Final = 30
-MAX_POLL_INTERVAL_MINUTES: Final = 24 * 60
+DEFAULT_MONTHLY_BUDGET: Final = 500
+DEFAULT_MIN_INTERVAL_MINUTES: Final = 30
 
-# Signals that change rarely are asked for at most this often.
-SLOW_SIGNAL_INTERVAL: Final = timedelta(hours=24)
+# Concurrent requests to Smartcar per account (the vehicles of one entry share them).
+MAX_CONCURRENT_REQUESTS: Final = 2
+# Retry after a failed refresh: doubling from the first delay up to the last.
+RETRY_DELAYS: Final = (timedelta(minutes=2), timedelta(hours=1))
+# A plan or monthly limit reached (BILLING): look again this much later.
+BILLING_RETRY: Final = timedelta(hours=24)
 
 # Every permission the integration can use: Connect asks for all of them.
 SCOPES: Final[tuple[Permission, ...]] = (

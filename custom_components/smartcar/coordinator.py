@@ -1,12 +1,14 @@
 """One coordinator per vehicle: which signals to ask for, when, and how answers merge.
 
 Each refresh is a single batch request holding only the signals that (a) the user granted,
-(b) the car can answer and (c) some enabled entity needs, and that are due. A signal that
-answers COMPATIBILITY or PERMISSION is not asked again until the entry reloads.
+(b) the car can answer, (c) some enabled entity needs and (d) the scheduler finds worth
+their price now. Failures touch only what they concern: a refused path only its entities,
+an asleep car nothing, a throttled or over-limit account no value at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,31 +20,43 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from . import issues
 from .api import (
     READ_PERMISSIONS,
+    BatchResult,
     Permission,
     Signal,
     SignalReading,
+    SmartcarApiError,
     SmartcarAuthenticationError,
+    SmartcarBillingError,
     SmartcarClient,
     SmartcarCompatibilityError,
     SmartcarError,
+    SmartcarNotFoundError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarVehicleStateError,
     VehicleAttributes,
 )
 from .const import (
-    CONF_POLL_INTERVAL,
-    DEFAULT_POLL_INTERVAL_MINUTES,
+    BILLING_RETRY,
+    CONF_FIXED_INTERVAL,
+    CONF_MIN_INTERVAL,
+    CONF_MONTHLY_BUDGET,
+    CONF_POLICY,
+    DEFAULT_MIN_INTERVAL_MINUTES,
+    DEFAULT_MONTHLY_BUDGET,
     DOMAIN,
     LOGGER,
-    SLOW_SIGNAL_INTERVAL,
+    MAX_CONCURRENT_REQUESTS,
+    POLICY_FIXED,
+    RETRY_DELAYS,
 )
+from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy
 from .store import SmartcarStore
 
-# Signals that change slowly: asked for at most once per SLOW_SIGNAL_INTERVAL.
-SLOW_SIGNALS = frozenset({Signal.ENGINE_OIL, Signal.DIAGNOSTICS, Signal.CHARGE_LIMIT})
+MIN_WAIT = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +95,17 @@ class VehicleData:
         return self.readings.get(signal)
 
 
+@dataclass(slots=True)
+class Account:
+    """What the vehicles of one entry share: a request limiter and the authentication state."""
+
+    limiter: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+    )
+    # Set by the first 401: no vehicle of the entry sends anything until reauthentication.
+    auth_failed: bool = False
+
+
 type SmartcarConfigEntry = ConfigEntry[SmartcarRuntimeData]
 
 
@@ -90,7 +115,20 @@ class SmartcarRuntimeData:
 
     client: SmartcarClient
     store: SmartcarStore
+    account: Account
     coordinators: dict[str, SmartcarCoordinator]
+
+
+def make_policy(options: dict[str, Any]) -> Policy:
+    """The polling policy the entry's options ask for."""
+    if options.get(CONF_POLICY) == POLICY_FIXED:
+        return FixedPolicy(timedelta(minutes=float(options[CONF_FIXED_INTERVAL])))
+    return AdaptivePolicy(
+        budget=int(options.get(CONF_MONTHLY_BUDGET, DEFAULT_MONTHLY_BUDGET)),
+        min_interval=timedelta(
+            minutes=float(options.get(CONF_MIN_INTERVAL, DEFAULT_MIN_INTERVAL_MINUTES))
+        ),
+    )
 
 
 class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
@@ -106,22 +144,23 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         vehicle: Vehicle,
         *,
         store: SmartcarStore,
+        account: Account,
     ) -> None:
         """Start from what was remembered, if anything."""
-        minutes = entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL_MINUTES)
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {vehicle.name}",
-            update_interval=timedelta(minutes=minutes),
+            update_interval=MIN_WAIT,
             always_update=False,
         )
         self.client = client
         self.vehicle = vehicle
+        self.account = account
+        self.policy = make_policy(dict(entry.options))
         self._memory = memory = store.vehicle(vehicle.id)
         self._store = store
-        self.poll_interval = timedelta(minutes=minutes)
         readings: dict[Signal, SignalReading] = {}
         for signal, raw in list(memory.raw.items()):
             try:
@@ -133,6 +172,15 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         # Paths refused for lack of permission: not asked again until the entry reloads
         # (a reauthentication may grant them). Unsupported ones are remembered for good.
         self._refused: set[Signal] = set()
+        self._previous: dict[Signal, SignalReading] = {}
+        self._last_poll: datetime | None = max(memory.polled.values(), default=None)
+        self._blocked_until: datetime | None = None
+        self._failures = 0
+        self.next_poll: datetime | None = None
+        if self.restored:
+            self._plan_next(dt_util.utcnow())
+
+    # --- what to ask for ---------------------------------------------------------------
 
     @property
     def unsupported(self) -> frozenset[Signal]:
@@ -140,9 +188,27 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         return frozenset(self._memory.unsupported | self._refused)
 
     @property
+    def incompatible(self) -> frozenset[Signal]:
+        """Signals this car does not have (its entities are removed)."""
+        return frozenset(self._memory.unsupported)
+
+    @property
     def available_signals(self) -> frozenset[Signal]:
         """Signals worth having entities for: granted and not refused by the car."""
         return self.vehicle.readable - self.unsupported
+
+    @property
+    def requests_this_month(self) -> int:
+        """Billed requests counted for this vehicle this month."""
+        self._memory.usage.roll(dt_util.utcnow())
+        return self._memory.usage.used
+
+    @property
+    def budget_remaining(self) -> int | None:
+        """Requests left of the monthly budget (None without a budget)."""
+        if not isinstance(self.policy, AdaptivePolicy):
+            return None
+        return max(self.policy.budget - self.requests_this_month, 0)
 
     def needed_signals(self) -> set[Signal]:
         """Signals some enabled entity listens to (all available ones before any exists)."""
@@ -151,57 +217,111 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             return set(self.available_signals)
         return contexts & self.available_signals
 
-    def _interval(self, signal: Signal) -> timedelta:
-        return (
-            max(SLOW_SIGNAL_INTERVAL, self.poll_interval)
-            if signal in SLOW_SIGNALS
-            else self.poll_interval
+    def _plan_input(self, now: datetime) -> PlanInput:
+        return PlanInput(
+            now=now,
+            needed=self.needed_signals(),
+            polled=self._memory.polled,
+            readings=self.data.readings,
+            previous=self._previous,
+            usage=self._memory.usage,
+            last_poll=self._last_poll,
         )
 
-    def due_signals(self, now: datetime) -> list[Signal]:
-        """Needed signals whose interval has passed (never asked counts as due)."""
-        # A little slack so that a signal polled one interval ago is due on this tick.
-        slack = timedelta(minutes=1)
-        due = []
-        for signal in sorted(self.needed_signals()):
-            last = self._memory.polled.get(signal)
-            if last is None or now - last + slack >= self._interval(signal):
-                due.append(signal)
-        return due
+    def _wait_until(self, when: datetime, now: datetime) -> None:
+        self.next_poll = when
+        self.update_interval = max(when - now, MIN_WAIT)
+
+    def _plan_next(self, now: datetime) -> None:
+        self._wait_until(self.policy.plan(self._plan_input(now)).next_check, now)
+
+    def _count(self, now: datetime, requests: int) -> None:
+        self._memory.usage.add(now, requests)
+        self._store.async_schedule_save()
+
+    # --- refresh -----------------------------------------------------------------------
 
     async def _async_update_data(self) -> VehicleData:
-        signals = self.due_signals(dt_util.utcnow())
-        if not signals:
+        now = dt_util.utcnow()
+        if self.account.auth_failed:
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+        if self._blocked_until is not None and now < self._blocked_until:
+            self._wait_until(self._blocked_until, now)
             return self.data
-        return await self._async_fetch(signals)
+        plan = self.policy.plan(self._plan_input(now))
+        self._wait_until(plan.next_check, now)
+        if not plan.signals:
+            return self.data
+        return await self._async_fetch(plan.signals, now)
 
-    async def _async_fetch(self, signals: Iterable[Signal]) -> VehicleData:
+    async def _async_fetch(self, signals: Iterable[Signal], now: datetime) -> VehicleData:
         wanted = list(signals)
         try:
-            result = await self.client.async_batch(self.vehicle.id, wanted)
+            async with self.account.limiter:
+                result = await self.client.async_batch(self.vehicle.id, wanted)
         except SmartcarAuthenticationError as err:
+            self.account.auth_failed = True
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except SmartcarRateLimitError as err:
+            # Nothing goes to this vehicle before retry-after; the values stay.
+            wait = timedelta(seconds=err.retry_after or 60)
+            self._blocked_until = now + wait
+            self._wait_until(self._blocked_until, now)
+            LOGGER.warning(
+                "%s: Smartcar asks to slow down; next request in %s", self.vehicle.name, wait
+            )
+            return self.data
+        except SmartcarBillingError:
+            self._count(now, len(wanted))
+            self._blocked_until = now + BILLING_RETRY
+            self._wait_until(self._blocked_until, now)
+            LOGGER.warning("%s: Smartcar's request limit is reached", self.vehicle.name)
+            issues.billing_limit(
+                self.hass, self.config_entry.entry_id, self.vehicle.id, self.vehicle.name
+            )
+            return self.data
+        except SmartcarNotFoundError as err:
+            # The vehicle left the account: setup removes its device.
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                retry_after=err.retry_after,
+                translation_key="vehicle_gone",
+                translation_placeholders={"vehicle": self.vehicle.name},
             ) from err
         except SmartcarError as err:
+            self._count(now, len(wanted))
+            self._failures += 1
+            first, last = RETRY_DELAYS
+            retry = min(first * 2 ** (self._failures - 1), last)
+            self._wait_until(now + retry, now)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
+                retry_after=retry.total_seconds(),
             ) from err
+        self._count(now, len(wanted))
+        self._failures = 0
+        if self._blocked_until is not None:
+            self._blocked_until = None
+            issues.clear_billing_limit(self.hass, self.config_entry.entry_id, self.vehicle.id)
+        self._last_poll = now
+        data = self._merge(result, now)
+        self._store.async_schedule_save()
+        return data
 
-        now = dt_util.utcnow()
+    def _merge(self, result: BatchResult, now: datetime) -> VehicleData:
         readings = dict(self.data.readings)
         failed = dict(self.data.failed)
         for signal, item in result.results.items():
             self._memory.polled[signal] = now
             if item.reading is not None:
+                before = readings.get(signal)
+                if before is not None:
+                    self._previous[signal] = before
+                self.policy.observe(signal, _fresh(before, item.reading))
                 readings[signal] = item.reading
                 failed.pop(signal, None)
                 if item.raw is not None:
@@ -214,30 +334,41 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                         ", ".join(sorted(set(item.reading.issues))),
                     )
                 continue
-            error = item.error
+            error = item.error or SmartcarError("no answer")
             if isinstance(error, SmartcarCompatibilityError | SmartcarPermissionError):
-                LOGGER.info(
-                    "%s: %s is not available (%s); not asking again until reload",
-                    self.vehicle.name,
-                    signal.value,
-                    error.type,
-                )
-                if isinstance(error, SmartcarCompatibilityError):
-                    self._memory.unsupported.add(signal)
-                else:
-                    self._refused.add(signal)
+                self._exclude(signal, error)
                 readings.pop(signal, None)
                 self._memory.raw.pop(signal, None)
                 failed[signal] = error
-            elif isinstance(error, SmartcarVehicleStateError):
-                # An asleep car: the last values stay, with their data age.
+            elif isinstance(error, SmartcarVehicleStateError | SmartcarRateLimitError):
+                # An asleep or throttled car: the last values stay, with their data age.
                 LOGGER.debug("%s: %s: %s", self.vehicle.name, signal.value, error)
             else:
                 if signal not in failed:
                     LOGGER.warning("%s: %s failed: %s", self.vehicle.name, signal.value, error)
-                failed[signal] = error if error is not None else SmartcarError("no answer")
-        self._store.async_schedule_save()
+                failed[signal] = error
         return VehicleData(readings=readings, failed=failed)
+
+    def _exclude(self, signal: Signal, error: SmartcarApiError) -> None:
+        LOGGER.info(
+            "%s: %s is not available (%s); not asking again until reload",
+            self.vehicle.name,
+            signal.value,
+            error.type,
+        )
+        if isinstance(error, SmartcarCompatibilityError):
+            self._memory.unsupported.add(signal)
+            return
+        self._refused.add(signal)
+        issues.missing_permission(
+            self.hass,
+            self.config_entry.entry_id,
+            self.vehicle.id,
+            self.vehicle.name,
+            READ_PERMISSIONS[signal].value,
+        )
+
+    # --- commands ----------------------------------------------------------------------
 
     async def async_command(
         self,
@@ -247,28 +378,41 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     ) -> None:
         """Send a command, show its expected result at once, then confirm that one signal.
 
-        The confirmation reads only the signal the command touched (one billed request).
+        Commands are never refused for the budget (they count against it, and polling
+        makes room); the confirmation reads only the signal the command touched.
         """
+        now = dt_util.utcnow()
+        if self._blocked_until is not None and now < self._blocked_until:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="rate_limited")
         try:
-            await command()
+            async with self.account.limiter:
+                await command()
         except SmartcarAuthenticationError as err:
+            self.account.auth_failed = True
             self.config_entry.async_start_reauth(self.hass)
             raise command_error(err) from err
         except SmartcarError as err:
+            self._count(now, 1)
             raise command_error(err) from err
+        self._count(now, 1)
         if signal is None:
             return
         if optimistic is not None:
             readings = dict(self.data.readings)
             readings[signal] = optimistic(readings.get(signal))
             self.async_set_updated_data(VehicleData(readings=readings, failed=self.data.failed))
-        if signal in self.available_signals:
+        if signal in self.available_signals and self.budget_allows(1):
             await self.async_refresh_signals([signal])
+
+    def budget_allows(self, requests: int) -> bool:
+        """Whether the monthly budget has room for these requests."""
+        remaining = self.budget_remaining
+        return remaining is None or remaining >= requests
 
     async def async_refresh_signals(self, signals: Iterable[Signal]) -> None:
         """Refresh only these signals now."""
         try:
-            data = await self._async_fetch(signals)
+            data = await self._async_fetch(signals, dt_util.utcnow())
         except ConfigEntryAuthFailed:
             self.config_entry.async_start_reauth(self.hass)
             return
@@ -281,6 +425,15 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     def signal_available(self, signal: Signal) -> bool:
         """Whether entities of this signal have something true to show."""
         return signal in self.data.readings and signal not in self.data.failed
+
+
+def _fresh(before: SignalReading | None, after: SignalReading) -> bool:
+    """Whether the car reported something new since the reading before."""
+    if before is None:
+        return True
+    if before.meta.data_age is not None and after.meta.data_age is not None:
+        return after.meta.data_age > before.meta.data_age
+    return before != after
 
 
 def command_error(err: SmartcarError) -> HomeAssistantError:

@@ -22,6 +22,7 @@ TO_REDACT = {
     "longitude",
     "request_id",
     "unique_id",
+    "unlock_pin",
 }
 
 
@@ -38,6 +39,8 @@ async def async_get_config_entry_diagnostics(
                 "permissions": sorted(vehicle.permissions),
                 "unsupported": sorted(coordinator.unsupported),
                 "last_update_success": coordinator.last_update_success,
+                "requests_this_month": coordinator.requests_this_month,
+                "budget_remaining": coordinator.budget_remaining,
                 "readings": {
                     signal.value: asdict(reading)
                     for signal, reading in sorted(coordinator.data.readings.items())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -61,6 +63,14 @@ class SmartcarEntity(CoordinatorEntity[SmartcarCoordinator]):
         return super().available and self.coordinator.signal_available(
             self.entity_description.signal
         )
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Follow the coordinator; disappear for good if the car turned out not to have it."""
+        if self.entity_description.signal in self.coordinator.incompatible:
+            er.async_get(self.hass).async_remove(self.entity_id)
+            return
+        super()._handle_coordinator_update()
 
     @property
     def reading(self) -> SignalReading | None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import hmac
 import re
 from typing import Any
 
 from homeassistant.components.lock import LockEntity, LockEntityDescription
+from homeassistant.const import ATTR_CODE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Permission, Security, Signal, SignalReading
-from .coordinator import SmartcarConfigEntry
+from .const import CONF_UNLOCK_PIN, DOMAIN
+from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
 from .entity import SmartcarEntity, SmartcarEntityDescription, entities_for
 
 PARALLEL_UPDATES = 1
@@ -46,9 +50,18 @@ def _locked(locked: bool) -> Any:
 
 
 class SmartcarLock(SmartcarEntity, LockEntity):
-    """Locks and unlocks the car."""
+    """Locks and unlocks the car; unlocking asks for the PIN when one is set."""
 
     entity_description: SmartcarLockDescription
+
+    def __init__(
+        self, coordinator: SmartcarCoordinator, description: SmartcarLockDescription
+    ) -> None:
+        """A PIN in the options gives the lock a code format, so UIs and Assist ask for it."""
+        super().__init__(coordinator, description)
+        self._pin: str | None = coordinator.config_entry.options.get(CONF_UNLOCK_PIN)
+        if self._pin:
+            self._attr_code_format = r"^\d{4,8}$"
 
     @property
     def is_locked(self) -> bool | None:
@@ -72,7 +85,9 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         )
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        """Unlock the doors."""
+        """Unlock the doors, after checking the PIN; a wrong PIN sends nothing."""
+        if self._pin and not hmac.compare_digest(str(kwargs.get(ATTR_CODE) or ""), self._pin):
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="wrong_pin")
         vehicle_id = self.coordinator.vehicle.id
         await self.coordinator.async_command(
             lambda: self.coordinator.client.async_unlock(vehicle_id),

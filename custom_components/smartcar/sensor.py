@@ -185,37 +185,66 @@ class SmartcarSensor(SmartcarEntity, SensorEntity):
         return attributes_fn(reading)
 
 
-class SmartcarDataAgeSensor(CoordinatorEntity[SmartcarCoordinator], SensorEntity):
-    """When the car last reported any of what we show (Smartcar's `sc-data-age`).
+def _data_age(coordinator: SmartcarCoordinator) -> datetime | None:
+    """When the car last reported any of what we show (the newest `sc-data-age`)."""
+    ages = [
+        r.meta.data_age for r in coordinator.data.readings.values() if r.meta.data_age is not None
+    ]
+    return max(ages, default=None)
 
-    It asks for no signal of its own: it only looks at what the others fetched.
-    """
+
+@dataclass(frozen=True, kw_only=True)
+class SmartcarVehicleSensorDescription(SensorEntityDescription):
+    """A sensor about the vehicle's connection rather than one signal; asks for nothing."""
+
+    value_fn: Callable[[SmartcarCoordinator], StateType | datetime]
+    exists_fn: Callable[[SmartcarCoordinator], bool] = lambda _: True
+
+
+VEHICLE_SENSORS: tuple[SmartcarVehicleSensorDescription, ...] = (
+    SmartcarVehicleSensorDescription(
+        key="data_age",
+        translation_key="data_age",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_data_age,
+    ),
+    SmartcarVehicleSensorDescription(
+        key="requests_this_month",
+        translation_key="requests_this_month",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda c: c.requests_this_month,
+    ),
+    SmartcarVehicleSensorDescription(
+        key="budget_remaining",
+        translation_key="budget_remaining",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c: c.budget_remaining,
+        exists_fn=lambda c: c.budget_remaining is not None,
+    ),
+)
+
+
+class SmartcarVehicleSensor(CoordinatorEntity[SmartcarCoordinator], SensorEntity):
+    """Data age and request budget of a vehicle; listens without asking for any signal."""
 
     _attr_has_entity_name = True
-    _attr_translation_key = "data_age"
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    entity_description: SmartcarVehicleSensorDescription
 
-    def __init__(self, coordinator: SmartcarCoordinator) -> None:
-        """One per vehicle."""
+    def __init__(
+        self, coordinator: SmartcarCoordinator, description: SmartcarVehicleSensorDescription
+    ) -> None:
+        """One of each per vehicle."""
         super().__init__(coordinator)
-        self._attr_unique_id = f"{coordinator.vehicle.id}_data_age"
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
         self._attr_device_info = device_info(coordinator)
 
     @property
-    def available(self) -> bool:
-        """Available while any reading is there."""
-        return self.coordinator.last_update_success and bool(self.coordinator.data.readings)
-
-    @property
-    def native_value(self) -> datetime | None:
-        """The newest data age among the readings."""
-        ages = [
-            r.meta.data_age
-            for r in self.coordinator.data.readings.values()
-            if r.meta.data_age is not None
-        ]
-        return max(ages, default=None)
+    def native_value(self) -> StateType | datetime:
+        """The value."""
+        return self.entity_description.value_fn(self.coordinator)
 
 
 async def async_setup_entry(
@@ -226,5 +255,10 @@ async def async_setup_entry(
     """Add the sensors every vehicle can have."""
     coordinators = entry.runtime_data.coordinators
     entities: list[SensorEntity] = list(entities_for(coordinators, SENSORS, SmartcarSensor))
-    entities.extend(SmartcarDataAgeSensor(c) for c in coordinators.values() if c.available_signals)
+    entities.extend(
+        SmartcarVehicleSensor(coordinator, description)
+        for coordinator in coordinators.values()
+        for description in VEHICLE_SENSORS
+        if description.exists_fn(coordinator)
+    )
     async_add_entities(entities)

@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import Signal, VehicleAttributes
 from .const import DOMAIN
+from .scheduler import Usage
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 10
@@ -23,6 +24,7 @@ SAVE_DELAY = 10
 
 class _StoredVehicle(TypedDict, total=False):
     attributes: dict[str, Any]
+    usage: dict[str, Any]
     unsupported: list[str]
     raw: dict[str, dict[str, Any]]
     polled: dict[str, str]
@@ -36,6 +38,8 @@ class VehicleMemory:
     unsupported: set[Signal] = field(default_factory=set)
     raw: dict[Signal, dict[str, Any]] = field(default_factory=dict)
     polled: dict[Signal, datetime] = field(default_factory=dict)
+    # Billed requests this month: survives restarts, starts afresh when the month turns.
+    usage: Usage = field(default_factory=Usage)
 
 
 def _signals[V](mapping: dict[str, V]) -> dict[Signal, V]:
@@ -66,6 +70,9 @@ class SmartcarStore:
                     if (when := dt_util.parse_datetime(value)) is not None
                 },
             )
+            usage = item.get("usage") or {}
+            if isinstance(usage.get("month"), str) and isinstance(usage.get("used"), int):
+                memory.usage = Usage(month=usage["month"], used=usage["used"])
             if isinstance(attributes, dict) and isinstance(attributes.get("id"), str):
                 memory.attributes = VehicleAttributes(
                     id=attributes["id"],
@@ -105,6 +112,7 @@ class SmartcarStore:
                 "unsupported": sorted(memory.unsupported),
                 "raw": {s.value: raw for s, raw in memory.raw.items()},
                 "polled": {s.value: when.isoformat() for s, when in memory.polled.items()},
+                "usage": {"month": memory.usage.month, "used": memory.usage.used},
             }
             if memory.attributes is not None:
                 item["attributes"] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -12,12 +13,46 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, token_data
+
+
+class Clock:
+    """Home Assistant's notion of now (`dt_util.utcnow`), moved by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Generator[Clock]:
+    """Move what the integration reads as the time without moving the event loop's clock.
+
+    The simulator is a real server: jumping the loop's clock under open connections breaks
+    them (keep-alive and timeouts follow that clock), so tests move `utcnow` only.
+    """
+    fake = Clock(dt_util.utcnow())
+    with patch("homeassistant.util.dt.utcnow", fake):
+        yield fake
+
+
+async def poll(
+    hass: HomeAssistant, entry: MockConfigEntry, clock: Clock, elapsed: timedelta
+) -> None:
+    """Let `elapsed` pass and run every car's scheduled refresh."""
+    clock.now += elapsed
+    for coordinator in entry.runtime_data.coordinators.values():
+        await coordinator.async_refresh()
+    await hass.async_block_till_done()
+
 
 USER_ID = "7d2a7c2e-5b1e-4a39-9c0c-2b4f0e1d5a11"
 EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"

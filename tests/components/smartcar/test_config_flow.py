@@ -187,12 +187,44 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"unit_system": "imperial", "poll_interval": 120}
+        result["flow_id"],
+        {
+            "unit_system": "imperial",
+            "monthly_budget": 300,
+            "min_interval": 60,
+            "unlock_pin": "1234",
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == {"unit_system": "imperial", "poll_interval": 120}
+    assert init_integration.options == {
+        "unit_system": "imperial",
+        "monthly_budget": 300,
+        "min_interval": 60,
+        "unlock_pin": "1234",
+    }
     coordinator = next(iter(init_integration.runtime_data.coordinators.values()))
     assert coordinator.client.unit_system.value == "imperial"
-    assert coordinator.update_interval is not None
-    assert coordinator.update_interval.total_seconds() == 120 * 60
+    assert coordinator.budget_remaining is not None
+    assert coordinator.budget_remaining <= 300
+    assert hass.states.get("lock.tesla_model_3").attributes["code_format"]
+
+
+async def test_options_reject_bad_pin(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A PIN that is not 4 to 8 digits is refused; an empty one means no PIN."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"unit_system": "metric", "monthly_budget": 500, "min_interval": 30, "unlock_pin": "12a"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"unlock_pin": "invalid_pin"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"unit_system": "metric", "monthly_budget": 500, "min_interval": 30, "unlock_pin": ""},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert "unlock_pin" not in init_integration.options

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import time
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -14,8 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 
-from .conftest import EV_ID
-from .test_init import poll
+from .conftest import EV_ID, Clock, poll
 
 BATTERY = "sensor.tesla_model_3_battery"
 RANGE = "sensor.tesla_model_3_electric_range"
@@ -23,30 +23,37 @@ ODOMETER = "sensor.tesla_model_3_odometer"
 LOCK = "lock.tesla_model_3"
 
 
+@pytest.fixture
+def options() -> dict[str, Any]:
+    """Poll every needed path every hour: these tests are about merging, not scheduling."""
+    return {"policy": "fixed", "fixed_interval": 60}
+
+
 async def test_failing_path_makes_only_its_entities_unavailable(
     hass: HomeAssistant,
     simulator: Simulator,
     init_integration: MockConfigEntry,
+    clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A 500 on /battery inside the batch: battery entities unavailable, the rest go on."""
     simulator.inject_fault(
         vehicle_id=EV_ID, path="/battery", error={"type": "SERVER", "status": 500}
     )
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
     assert hass.states.get(RANGE).state == STATE_UNAVAILABLE
     assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert caplog.text.count("battery failed") == 1  # logged when it goes, not every poll
 
     simulator.clear_faults()
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
 
 
 async def test_asleep_car_keeps_its_values(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """VEHICLE_STATE (asleep): the last values stay available."""
     before = hass.states.get(LOCK).state
@@ -55,7 +62,7 @@ async def test_asleep_car_keeps_its_values(
         path="/security",
         error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
     )
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(LOCK).state == before
 
 
@@ -63,11 +70,12 @@ async def test_malformed_values_become_unknown(
     hass: HomeAssistant,
     simulator: Simulator,
     init_integration: MockConfigEntry,
+    clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Wrong types in /battery: its sensors unknown, one warning naming the path, no crash."""
     simulator.inject_fault(vehicle_id=EV_ID, path="/battery", kind="malformed")
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(BATTERY).state == STATE_UNKNOWN
     assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
     warnings = [r for r in caplog.records if "malformed" in r.getMessage()]
@@ -76,21 +84,21 @@ async def test_malformed_values_become_unknown(
 
 
 async def test_whole_batch_failure_marks_the_car_unavailable(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The batch request itself fails: the car's entities are unavailable until it answers."""
     simulator.inject_fault(
         vehicle_id=EV_ID, path="/batch", error={"type": "UPSTREAM", "status": 502}
     )
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
     simulator.clear_faults()
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
 
 
 async def test_refused_refresh_token_starts_reauth(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The access token expired and the token endpoint refuses the refresh: reauthenticate."""
     token = {**init_integration.data["token"], "expires_at": time.time() - 60}
@@ -98,13 +106,13 @@ async def test_refused_refresh_token_starts_reauth(
         init_integration, data={**init_integration.data, "token": token}
     )
     simulator.revoke_tokens()
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
 async def test_expired_access_token_is_refreshed_and_stored(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """An expired access token is refreshed; the rotated refresh token is on the entry."""
     old = init_integration.data["token"]
@@ -112,7 +120,7 @@ async def test_expired_access_token_is_refreshed_and_stored(
     hass.config_entries.async_update_entry(
         init_integration, data={**init_integration.data, "token": token}
     )
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     new = init_integration.data["token"]
     assert new["refresh_token"] != old["refresh_token"]
     assert new["expires_at"] > time.time()
@@ -121,7 +129,7 @@ async def test_expired_access_token_is_refreshed_and_stored(
 
 
 async def test_token_endpoint_down_is_transient(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The token endpoint answers 500: no reauthentication, entities unavailable for now."""
     token = {**init_integration.data["token"], "expires_at": time.time() - 60}
@@ -129,7 +137,7 @@ async def test_token_endpoint_down_is_transient(
         init_integration, data={**init_integration.data, "token": token}
     )
     simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
-    await poll(hass, init_integration, timedelta(hours=1))
+    await poll(hass, init_integration, clock, timedelta(hours=1))
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -14,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID
+from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 
 ALL_SCOPES = [
     "read_vehicle_info",
@@ -33,17 +34,10 @@ ALL_SCOPES = [
 ]
 
 
-async def poll(hass: HomeAssistant, entry: MockConfigEntry, elapsed: timedelta) -> None:
-    """Run the scheduled poll of every car as if `elapsed` had passed since the last ones.
-
-    The clock is not moved: the simulator is a real server, and jumping the event loop's
-    clock under open connections breaks them (keep-alive and timeouts follow that clock).
-    """
-    for coordinator in entry.runtime_data.coordinators.values():
-        memory = entry.runtime_data.store.vehicle(coordinator.vehicle.id)
-        memory.polled = {s: when - elapsed for s, when in memory.polled.items()}
-        await coordinator.async_refresh()
-    await hass.async_block_till_done()
+@pytest.fixture
+def options() -> dict[str, Any]:
+    """Poll every needed path every hour: these tests are about merging, not scheduling."""
+    return {"policy": "fixed", "fixed_interval": 60}
 
 
 def billed(simulator: Simulator, vehicle_id: str) -> dict[str, int]:
@@ -129,40 +123,28 @@ async def test_unsupported_path_is_not_asked_again(
     hass: HomeAssistant,
     simulator: Simulator,
     init_integration: MockConfigEntry,
+    clock: Clock,
 ) -> None:
     """The petrol car answers 501 for /battery once; it has no battery entity and no retry."""
     assert hass.states.get("sensor.ford_focus_battery") is None
     assert billed(simulator, PETROL_ID).get("GET /battery") == 1
     for _ in range(3):
-        await poll(hass, init_integration, timedelta(minutes=60))
+        await poll(hass, init_integration, clock, timedelta(minutes=60))
     counts = billed(simulator, PETROL_ID)
     assert counts.get("GET /battery") == 1
     assert counts["GET /odometer"] == 4  # setup + three polls
-
-
-async def test_poll_asks_only_due_paths(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    """An hourly poll skips the slow paths (oil, trouble codes, charge limit) and disabled ones."""
-    await poll(hass, init_integration, timedelta(minutes=60))
-    counts = billed(simulator, PHEV_ID)
-    assert counts["GET /battery"] == 2
-    assert counts["GET /engine/oil"] == 1
-    assert counts["GET /diagnostics/dtcs"] == 1
-    assert counts["GET /charge/limit"] == 1
 
 
 async def test_values_follow_the_car(
     hass: HomeAssistant,
     simulator: Simulator,
     init_integration: MockConfigEntry,
+    clock: Clock,
 ) -> None:
     """Plug the EV in: the next poll shows it plugged in and charging."""
     assert hass.states.get("binary_sensor.tesla_model_3_plugged_in").state == "off"
     simulator.vehicle(EV_ID).plug_in()
-    await poll(hass, init_integration, timedelta(minutes=60))
+    await poll(hass, init_integration, clock, timedelta(minutes=60))
     assert hass.states.get("binary_sensor.tesla_model_3_plugged_in").state == "on"
     assert hass.states.get("sensor.tesla_model_3_charging_state").state == "charging"
 
@@ -171,10 +153,11 @@ async def test_revoked_tokens_start_reauth(
     hass: HomeAssistant,
     simulator: Simulator,
     init_integration: MockConfigEntry,
+    clock: Clock,
 ) -> None:
     """Smartcar answers 401: a reauthentication flow is started."""
     simulator.revoke_tokens()
-    await poll(hass, init_integration, timedelta(minutes=60))
+    await poll(hass, init_integration, clock, timedelta(minutes=60))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 

@@ -1,0 +1,53 @@
+"""Repair issues: what a user must do when Smartcar refuses for reasons only they can fix."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+
+
+def _issue_id(entry_id: str, vehicle_id: str, kind: str) -> str:
+    return f"{entry_id}_{vehicle_id}_{kind}"
+
+
+def missing_permission(
+    hass: HomeAssistant, entry_id: str, vehicle_id: str, vehicle: str, permission: str
+) -> None:
+    """The owner did not grant a permission an entity needs."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry_id, vehicle_id, f"permission_{permission}"),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="missing_permission",
+        translation_placeholders={"vehicle": vehicle, "permission": permission},
+    )
+
+
+def billing_limit(hass: HomeAssistant, entry_id: str, vehicle_id: str, vehicle: str) -> None:
+    """Smartcar's plan or the vehicle's monthly request limit is used up."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry_id, vehicle_id, "billing"),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="billing_limit",
+        translation_placeholders={"vehicle": vehicle},
+    )
+
+
+def clear_billing_limit(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> None:
+    """Requests go through again."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id, vehicle_id, "billing"))
+
+
+def clear_entry(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget every issue of an entry (at setup: what still holds is raised again)."""
+    registry = ir.async_get(hass)
+    for domain, issue_id in list(registry.issues):
+        if domain == DOMAIN and issue_id.startswith(f"{entry_id}_"):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
