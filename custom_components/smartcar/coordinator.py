@@ -53,7 +53,7 @@ from .const import (
     POLICY_FIXED,
     RETRY_DELAYS,
 )
-from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy
+from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy, polling_room
 from .store import SmartcarStore
 
 MIN_WAIT = timedelta(minutes=1)
@@ -235,8 +235,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     def _plan_next(self, now: datetime) -> None:
         self._wait_until(self.policy.plan(self._plan_input(now)).next_check, now)
 
-    def _count(self, now: datetime, requests: int) -> None:
-        self._memory.usage.add(now, requests)
+    def _count(self, now: datetime, requests: int, *, command: bool = False) -> None:
+        self._memory.usage.add(now, requests, command=command)
         self._store.async_schedule_save()
 
     # --- refresh -----------------------------------------------------------------------
@@ -254,7 +254,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             return self.data
         return await self._async_fetch(plan.signals, now)
 
-    async def _async_fetch(self, signals: Iterable[Signal], now: datetime) -> VehicleData:
+    async def _async_fetch(
+        self, signals: Iterable[Signal], now: datetime, *, command: bool = False
+    ) -> VehicleData:
         wanted = list(signals)
         try:
             async with self.account.limiter:
@@ -274,7 +276,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             )
             return self.data
         except SmartcarBillingError:
-            self._count(now, len(wanted))
+            self._count(now, len(wanted), command=command)
             self._blocked_until = now + BILLING_RETRY
             self._wait_until(self._blocked_until, now)
             LOGGER.warning("%s: Smartcar's request limit is reached", self.vehicle.name)
@@ -291,7 +293,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 translation_placeholders={"vehicle": self.vehicle.name},
             ) from err
         except SmartcarError as err:
-            self._count(now, len(wanted))
+            self._count(now, len(wanted), command=command)
             self._failures += 1
             first, last = RETRY_DELAYS
             retry = min(first * 2 ** (self._failures - 1), last)
@@ -302,7 +304,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 translation_placeholders={"error": str(err)},
                 retry_after=retry.total_seconds(),
             ) from err
-        self._count(now, len(wanted))
+        self._count(now, len(wanted), command=command)
         self._failures = 0
         if self._blocked_until is not None:
             self._blocked_until = None
@@ -392,27 +394,30 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             self.config_entry.async_start_reauth(self.hass)
             raise command_error(err) from err
         except SmartcarError as err:
-            self._count(now, 1)
+            self._count(now, 1, command=True)
             raise command_error(err) from err
-        self._count(now, 1)
+        self._count(now, 1, command=True)
         if signal is None:
             return
         if optimistic is not None:
             readings = dict(self.data.readings)
             readings[signal] = optimistic(readings.get(signal))
             self.async_set_updated_data(VehicleData(readings=readings, failed=self.data.failed))
-        if signal in self.available_signals and self.budget_allows(1):
-            await self.async_refresh_signals([signal])
+        if signal in self.available_signals and self._confirmation_allowed(now):
+            await self.async_refresh_signals([signal], command=True)
 
-    def budget_allows(self, requests: int) -> bool:
-        """Whether the monthly budget has room for these requests."""
-        remaining = self.budget_remaining
-        return remaining is None or remaining >= requests
+    def _confirmation_allowed(self, now: datetime) -> bool:
+        """A confirmation read is polling: only when the budget leaves polling room."""
+        if not isinstance(self.policy, AdaptivePolicy):
+            return True
+        return polling_room(self.policy.budget, self._memory.usage, now) >= 1
 
-    async def async_refresh_signals(self, signals: Iterable[Signal]) -> None:
-        """Refresh only these signals now."""
+    async def async_refresh_signals(
+        self, signals: Iterable[Signal], *, command: bool = False
+    ) -> None:
+        """Refresh only these signals now (after a command: only what it touched)."""
         try:
-            data = await self._async_fetch(signals, dt_util.utcnow())
+            data = await self._async_fetch(signals, dt_util.utcnow(), command=command)
         except ConfigEntryAuthFailed:
             self.config_entry.async_start_reauth(self.hass)
             return

@@ -33,8 +33,17 @@ BASE_INTERVAL: Mapping[Signal, timedelta] = {
     Signal.ENGINE_OIL: 7 * 24 * HOUR,
     Signal.DIAGNOSTICS: 3 * 24 * HOUR,
 }
+# Signals that change when the car is in use, and how recent a report means "in use".
+ACTIVE_SIGNALS = frozenset({Signal.BATTERY, Signal.CHARGE, Signal.SECURITY, Signal.LOCATION})
+ACTIVE_WINDOW = timedelta(minutes=45)
+# Share of the pace that the quiet baseline may use; the rest pays for busy times.
+BASELINE_SHARE = 0.6
+# Unspent allowance carried over, in requests: a night of charging or an evening out.
+CREDIT_CAP = 12.0
 # A signal the car keeps not refreshing is asked for at most this much less often.
 MAX_BACKOFF = 4.0
+# Intervals never stretch beyond this factor (an empty budget waits for the month's end).
+MAX_STRETCH = 1000.0
 # Share of the budget kept for commands and their confirmations.
 COMMAND_RESERVE = 0.1
 
@@ -47,10 +56,14 @@ class Situation:
     plugged_in: bool = False
     unlocked: bool = False
     moving: bool = False
+    # The car reported something lately (a recent `sc-data-age`): it is in use.
+    active: bool = False
 
 
 def situation(
-    readings: Mapping[Signal, SignalReading], previous: Mapping[Signal, SignalReading]
+    readings: Mapping[Signal, SignalReading],
+    previous: Mapping[Signal, SignalReading],
+    now: datetime | None = None,
 ) -> Situation:
     """Read the situation out of the latest and the previous readings."""
     charge = readings.get(Signal.CHARGE)
@@ -62,7 +75,10 @@ def situation(
     odometer, before_odo = readings.get(Signal.ODOMETER), previous.get(Signal.ODOMETER)
     if isinstance(odometer, Odometer) and isinstance(before_odo, Odometer):
         moving = moving or (odometer.distance or 0) > (before_odo.distance or 0) + 0.2
+    ages = [r.meta.data_age for r in readings.values() if r.meta.data_age is not None]
+    active = now is not None and bool(ages) and now - max(ages) <= ACTIVE_WINDOW
     return Situation(
+        active=active,
         charging=isinstance(charge, Charge) and charge.state is ChargeState.CHARGING,
         plugged_in=isinstance(charge, Charge) and bool(charge.is_plugged_in),
         unlocked=isinstance(security, Security) and security.is_locked is False,
@@ -95,15 +111,18 @@ def situational_interval(signal: Signal, now_situation: Situation, fast: timedel
         return 2 * fast
     if signal in (Signal.LOCATION, Signal.ODOMETER, Signal.BATTERY, Signal.FUEL) and s.moving:
         return fast
+    if signal in ACTIVE_SIGNALS and s.active:
+        return 2 * fast
     return BASE_INTERVAL[signal]
 
 
 @dataclass(slots=True)
 class Usage:
-    """Billed requests counted this calendar month (UTC)."""
+    """Billed requests counted this calendar month (UTC); `commands` is the part commands took."""
 
     month: str = ""
     used: int = 0
+    commands: int = 0
 
     def roll(self, now: datetime) -> None:
         """Start counting afresh when the month turned."""
@@ -111,11 +130,28 @@ class Usage:
         if month != self.month:
             self.month = month
             self.used = 0
+            self.commands = 0
 
-    def add(self, now: datetime, count: int) -> None:
-        """Count billed requests."""
+    def add(self, now: datetime, count: int, *, command: bool = False) -> None:
+        """Count billed requests (a command's, or its confirmation's, with `command`)."""
         self.roll(now)
         self.used += count
+        if command:
+            self.commands += count
+
+
+def polling_room(budget: int, usage: Usage, now: datetime) -> float:
+    """Requests polling may still spend this month, leaving room for commands.
+
+    Commands are never refused, so polling makes room for them: for the rest of the month
+    it keeps back what commands took so far, projected over the time left, and at least a
+    tenth of the budget until commands have used that much.
+    """
+    start, end = month_bounds(now)
+    elapsed = max(now - start, timedelta(days=1))
+    projected = usage.commands * ((end - now) / elapsed)
+    reserve = max(budget * COMMAND_RESERVE - usage.commands, projected, 0.0)
+    return budget - usage.used - reserve
 
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -181,39 +217,57 @@ class FixedPolicy:
 
 @dataclass(slots=True)
 class AdaptivePolicy:
-    """Spend the monthly budget on the signals most likely to have changed."""
+    """Spend the monthly budget on the signals most likely to have changed.
+
+    Quiet signals are stretched so their steady cost stays within a share of the pace the
+    budget allows (what is left over the time left); the rest accrues as credit, capped,
+    which pays for busy times: charging, driving, an unlocked car.
+    """
 
     budget: int
     min_interval: timedelta
     memory: dict[Signal, SignalMemory] = field(default_factory=dict)
+    credits: float = CREDIT_CAP / 2
+    credited_at: datetime | None = None
 
     def observe(self, signal: Signal, fresh: bool) -> None:
         """Fresh data: back to the situation's pace; stale data: ask less often."""
         mem = self.memory.setdefault(signal, SignalMemory())
         mem.backoff = 1.0 if fresh else min(MAX_BACKOFF, mem.backoff * 2)
 
-    def intervals(self, given: PlanInput) -> dict[Signal, timedelta]:
-        """Each needed signal's interval now: situation, backoff, then budget pacing."""
-        now_situation = situation(given.readings, given.previous)
-        wanted: dict[Signal, timedelta] = {}
-        for signal in given.needed:
-            base = situational_interval(signal, now_situation, self.min_interval)
-            backoff = self.memory.get(signal, SignalMemory()).backoff
-            wanted[signal] = max(self.min_interval, base * backoff)
-        # Stretch every interval so the expected spend fits what is left of the month.
+    def _pace(self, given: PlanInput) -> float:
+        """Requests per hour the rest of the month can afford."""
         end = month_bounds(given.now)[1]
         left_hours = max((end - given.now) / HOUR, 1.0)
-        usable = self.budget * (1 - COMMAND_RESERVE)
-        remaining = max(usable - given.usage.used, 0.0)
-        demand_per_hour = sum(HOUR / interval for interval in wanted.values())
-        allowed_per_hour = remaining / left_hours
-        if demand_per_hour > allowed_per_hour:
-            stretch = demand_per_hour / max(allowed_per_hour, 1e-9)
-            wanted = {s: i * stretch for s, i in wanted.items()}
-        return wanted
+        return max(polling_room(self.budget, given.usage, given.now), 0.0) / left_hours
+
+    def intervals(self, given: PlanInput) -> dict[Signal, timedelta]:
+        """Each needed signal's interval now: situation, then backoff and pacing if quiet."""
+        now_situation = situation(given.readings, given.previous, given.now)
+        busy: dict[Signal, timedelta] = {}
+        quiet: dict[Signal, timedelta] = {}
+        for signal in given.needed:
+            interval = situational_interval(signal, now_situation, self.min_interval)
+            if interval < BASE_INTERVAL[signal]:
+                busy[signal] = max(self.min_interval, interval)
+            else:
+                backoff = self.memory.get(signal, SignalMemory()).backoff
+                quiet[signal] = max(self.min_interval, interval * backoff)
+        allowed = BASELINE_SHARE * self._pace(given)
+        demand = sum(HOUR / interval for interval in quiet.values())
+        if demand > allowed:
+            stretch = min(demand / max(allowed, 1e-9), MAX_STRETCH)
+            quiet = {s: i * stretch for s, i in quiet.items()}
+        return busy | quiet
+
+    def _accrue(self, given: PlanInput) -> None:
+        if self.credited_at is not None and given.now > self.credited_at:
+            hours = (given.now - self.credited_at) / HOUR
+            self.credits = min(CREDIT_CAP, self.credits + hours * self._pace(given))
+        self.credited_at = given.now
 
     def plan(self, given: PlanInput) -> Plan:
-        """Due signals that the budget allows, most overdue first."""
+        """Due signals that credit and budget allow, most overdue first."""
         given.usage.roll(given.now)
         intervals = self.intervals(given)
         if not intervals:
@@ -227,15 +281,26 @@ class AdaptivePolicy:
             earliest = given.last_poll + self.min_interval
         if given.now < earliest:
             return Plan((), max(earliest, min(due_at.values())))
-        due = sorted(
-            (s for s, at in due_at.items() if at <= given.now),
-            key=lambda s: (due_at[s], s),
-        )
-        room = int(self.budget * (1 - COMMAND_RESERVE)) - given.usage.used
-        chosen = tuple(sorted(due[: max(room, 0)]))
-        later = [at for s, at in due_at.items() if s not in chosen and at > given.now]
-        next_check = max(given.now + self.min_interval, min(later, default=given.now + 24 * HOUR))
+        self._accrue(given)
+        first_time = not given.polled
+        overdue = {
+            s: (given.now - given.polled[s]) / intervals[s] if s in given.polled else math.inf
+            for s, at in due_at.items()
+            if at <= given.now
+        }
+        ranked = sorted(overdue, key=lambda s: (-overdue[s], s))
+        room = math.floor(polling_room(self.budget, given.usage, given.now))
+        affordable = room if first_time else min(room, math.floor(self.credits))
+        chosen = tuple(sorted(ranked[: max(affordable, 0)]))
+        self.credits -= 0 if first_time else len(chosen)
         if room <= 0:
             # Out of budget: look again when the month turns.
-            next_check = month_bounds(given.now)[1]
+            return Plan(chosen, month_bounds(given.now)[1])
+        later = [at for s, at in due_at.items() if s not in chosen and at > given.now]
+        if len(chosen) < len(ranked):
+            # Due but not affordable yet: when the next request's credit has accrued.
+            pace = self._pace(given)
+            wait = (1 - self.credits) / pace if pace > 0 else 24.0
+            later.append(given.now + max(wait, 0.0) * HOUR)
+        next_check = max(given.now + self.min_interval, min(later, default=given.now + 24 * HOUR))
         return Plan(chosen, next_check)

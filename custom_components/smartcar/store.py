@@ -72,7 +72,12 @@ class SmartcarStore:
             )
             usage = item.get("usage") or {}
             if isinstance(usage.get("month"), str) and isinstance(usage.get("used"), int):
-                memory.usage = Usage(month=usage["month"], used=usage["used"])
+                commands = usage.get("commands")
+                memory.usage = Usage(
+                    month=usage["month"],
+                    used=usage["used"],
+                    commands=commands if isinstance(commands, int) else 0,
+                )
             if isinstance(attributes, dict) and isinstance(attributes.get("id"), str):
                 memory.attributes = VehicleAttributes(
                     id=attributes["id"],
@@ -112,7 +117,11 @@ class SmartcarStore:
                 "unsupported": sorted(memory.unsupported),
                 "raw": {s.value: raw for s, raw in memory.raw.items()},
                 "polled": {s.value: when.isoformat() for s, when in memory.polled.items()},
-                "usage": {"month": memory.usage.month, "used": memory.usage.used},
+                "usage": {
+                    "month": memory.usage.month,
+                    "used": memory.usage.used,
+                    "commands": memory.usage.commands,
+                },
             }
             if memory.attributes is not None:
                 item["attributes"] = {

@@ -1,0 +1,104 @@
+"""The request budget through Home Assistant: never exceeded, across restarts and months."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from smartcar_simulator import Simulator, VirtualClock
+from tests.conftest import SIM_START
+
+from .conftest import EV_ID, PETROL_ID, Clock, poll
+
+BUDGET = 60
+REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
+REMAINING = "sensor.tesla_model_3_request_budget_remaining"
+
+
+@pytest.fixture
+def simulator() -> Simulator:
+    """Days of simulated time: tokens that outlive them (HA's token clock is the real one)."""
+    return Simulator(
+        clock=VirtualClock(start=SIM_START, frozen=True), access_token_ttl=90 * 24 * 3600
+    )
+
+
+@pytest.fixture
+def options() -> dict[str, Any]:
+    """A small budget, so that a few simulated days reach it."""
+    return {"monthly_budget": BUDGET, "min_interval": 30}
+
+
+def billed_total(simulator: Simulator, vehicle_id: str) -> int:
+    """What Smartcar (the simulator) billed for one vehicle."""
+    return simulator.counters["billed"].get(vehicle_id, {}).get("total", 0)
+
+
+async def test_budget_is_never_exceeded_commands_included(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """Days of polling plus commands stay within the monthly budget; the count is shown."""
+    for step in range(6 * 48):  # six days of half-hour ticks
+        simulator.clock.advance(1800)
+        await poll(hass, init_integration, clock, timedelta(minutes=30))
+        if step % 96 == 0:  # the owner locks and unlocks from Home Assistant every other day
+            await hass.services.async_call(
+                "lock", "unlock", {"entity_id": "lock.tesla_model_3"}, blocking=True
+            )
+            await hass.services.async_call(
+                "lock", "lock", {"entity_id": "lock.tesla_model_3"}, blocking=True
+            )
+        for vehicle_id in (EV_ID, PETROL_ID):
+            assert billed_total(simulator, vehicle_id) <= BUDGET
+    counted = int(hass.states.get(REQUESTS).state)
+    assert counted >= billed_total(simulator, EV_ID)
+    assert counted <= BUDGET
+    assert int(hass.states.get(REMAINING).state) == BUDGET - counted
+
+
+async def test_count_survives_a_restart_and_resets_with_the_month(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """A restart keeps the month's count; the first poll of the next month starts afresh."""
+    for _ in range(8):
+        await poll(hass, init_integration, clock, timedelta(hours=2))
+    before = int(hass.states.get(REQUESTS).state)
+    assert before > 0
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert int(hass.states.get(REQUESTS).state) == before
+
+    clock.now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC) + (clock.now - clock.now)
+    if clock.now < dt_now(hass):
+        pytest.skip("the test machine's clock is past December 2026")
+    await poll(hass, init_integration, clock, timedelta(minutes=1))
+    assert int(hass.states.get(REQUESTS).state) < before
+
+
+def dt_now(hass: HomeAssistant) -> datetime:
+    """The real time (the patched clock aside)."""
+    return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("options", [{}])  # the default budget
+async def test_paths_follow_the_situation(
+    hass: HomeAssistant, simulator: Simulator, clock: Clock, init_integration: MockConfigEntry
+) -> None:
+    """A charging EV gets its battery read every half hour; the parked petrol car does not."""
+    simulator.vehicle(EV_ID).plug_in()
+    # One poll that sees the car plugged in and charging.
+    await poll(hass, init_integration, clock, timedelta(hours=12))
+    before_ev = simulator.counters["billed"][EV_ID]["by_path"].get("GET /battery", 0)
+    before_petrol = simulator.counters["billed"][PETROL_ID]["by_path"].get("GET /odometer", 0)
+    for _ in range(6):
+        simulator.clock.advance(1800)
+        await poll(hass, init_integration, clock, timedelta(minutes=30))
+    after_ev = simulator.counters["billed"][EV_ID]["by_path"].get("GET /battery", 0)
+    after_petrol = simulator.counters["billed"][PETROL_ID]["by_path"].get("GET /odometer", 0)
+    assert after_ev - before_ev >= 3
+    assert after_petrol - before_petrol == 0
