@@ -16,7 +16,11 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -32,10 +36,13 @@ from .api import (
     SmartcarBillingError,
     SmartcarClient,
     SmartcarCompatibilityError,
+    SmartcarConnectionError,
     SmartcarError,
+    SmartcarInvalidArgumentError,
     SmartcarNotFoundError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
+    SmartcarTimeoutError,
     SmartcarVehicleStateError,
     VehicleAttributes,
 )
@@ -284,6 +291,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 self.hass, self.config_entry.entry_id, self.vehicle.id, self.vehicle.name
             )
             return self.data
+        except SmartcarVehicleStateError as err:
+            # The car is asleep or busy: the last values stay, with their data age.
+            self._count(now, len(wanted), command=command)
+            LOGGER.debug("%s: %s", self.vehicle.name, err)
+            return self.data
         except SmartcarNotFoundError as err:
             # The vehicle left the account: setup removes its device.
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
@@ -293,7 +305,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 translation_placeholders={"vehicle": self.vehicle.name},
             ) from err
         except SmartcarError as err:
-            self._count(now, len(wanted), command=command)
+            if not isinstance(err, SmartcarConnectionError) or isinstance(
+                err, SmartcarTimeoutError
+            ):
+                # Whatever reached Smartcar may be billed; a refused connection is not.
+                self._count(now, len(wanted), command=command)
             self._failures += 1
             first, last = RETRY_DELAYS
             retry = min(first * 2 ** (self._failures - 1), last)
@@ -345,6 +361,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             elif isinstance(error, SmartcarVehicleStateError | SmartcarRateLimitError):
                 # An asleep or throttled car: the last values stay, with their data age.
                 LOGGER.debug("%s: %s: %s", self.vehicle.name, signal.value, error)
+                if isinstance(error, SmartcarRateLimitError):
+                    self._blocked_until = now + timedelta(seconds=error.retry_after or 60)
             else:
                 if signal not in failed:
                     LOGGER.warning("%s: %s failed: %s", self.vehicle.name, signal.value, error)
@@ -352,15 +370,19 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         return VehicleData(readings=readings, failed=failed)
 
     def _exclude(self, signal: Signal, error: SmartcarApiError) -> None:
-        LOGGER.info(
-            "%s: %s is not available (%s); not asking again until reload",
-            self.vehicle.name,
-            signal.value,
-            error.type,
-        )
         if isinstance(error, SmartcarCompatibilityError):
+            LOGGER.info(
+                "%s: the car has no %s (COMPATIBILITY); not asking again",
+                self.vehicle.name,
+                signal.value,
+            )
             self._memory.unsupported.add(signal)
             return
+        LOGGER.info(
+            "%s: %s was not granted (PERMISSION); not asking again until the entry reloads",
+            self.vehicle.name,
+            signal.value,
+        )
         self._refused.add(signal)
         issues.missing_permission(
             self.hass,
@@ -384,14 +406,27 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         makes room); the confirmation reads only the signal the command touched.
         """
         now = dt_util.utcnow()
+        if self.account.auth_failed:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
         if self._blocked_until is not None and now < self._blocked_until:
             raise HomeAssistantError(translation_domain=DOMAIN, translation_key="rate_limited")
         try:
             async with self.account.limiter:
                 await command()
+        except SmartcarInvalidArgumentError as err:
+            # Refused before anything was sent.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_argument",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except SmartcarAuthenticationError as err:
             self.account.auth_failed = True
             self.config_entry.async_start_reauth(self.hass)
+            raise command_error(err) from err
+        except SmartcarConnectionError as err:
+            if isinstance(err, SmartcarTimeoutError):
+                self._count(now, 1, command=True)  # it may have reached the car
             raise command_error(err) from err
         except SmartcarError as err:
             self._count(now, 1, command=True)

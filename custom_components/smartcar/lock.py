@@ -61,7 +61,8 @@ class SmartcarLock(SmartcarEntity, LockEntity):
         super().__init__(coordinator, description)
         self._pin: str | None = coordinator.config_entry.options.get(CONF_UNLOCK_PIN)
         if self._pin:
-            self._attr_code_format = r"^\d{4,8}$"
+            # Optional: locking needs no code; unlocking is checked against the PIN.
+            self._attr_code_format = r"^(?:\d{4,8})?$"
 
     @property
     def is_locked(self) -> bool | None:
