@@ -239,8 +239,19 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self.next_poll = when
         self.update_interval = max(when - now, MIN_WAIT)
 
+    @property
+    def _min_interval(self) -> timedelta:
+        if isinstance(self.policy, AdaptivePolicy):
+            return self.policy.min_interval
+        return MIN_WAIT
+
+    def _look_again_by(self, when: datetime) -> None:
+        if self.next_poll is None or when < self.next_poll:
+            self.next_poll = when
+        self.update_interval = max(self.next_poll - dt_util.utcnow(), MIN_WAIT)
+
     def _plan_next(self, now: datetime) -> None:
-        self._wait_until(self.policy.plan(self._plan_input(now)).next_check, now)
+        self._wait_until(self.policy.next_check(self._plan_input(now)), now)
 
     def _count(self, now: datetime, requests: int, *, command: bool = False) -> None:
         self._memory.usage.add(now, requests, command=command)
@@ -255,8 +266,13 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         if self._blocked_until is not None and now < self._blocked_until:
             self._wait_until(self._blocked_until, now)
             return self.data
+        month = self._memory.usage.month
         plan = self.policy.plan(self._plan_input(now))
         self._wait_until(plan.next_check, now)
+        if self._memory.usage.month != month:
+            # A new month: the request count starts afresh, show it even without a request.
+            self._store.async_schedule_save()
+            self.async_update_listeners()
         if not plan.signals:
             return self.data
         return await self._async_fetch(plan.signals, now)
@@ -328,6 +344,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._last_poll = now
         data = self._merge(result, now)
         self._store.async_schedule_save()
+        # The answers may change the situation (now charging, left unlocked): plan on them.
+        self.data = data
+        self._plan_next(now)
         return data
 
     def _merge(self, result: BatchResult, now: datetime) -> VehicleData:
@@ -339,7 +358,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 before = readings.get(signal)
                 if before is not None:
                     self._previous[signal] = before
-                self.policy.observe(signal, _fresh(before, item.reading))
+                self.policy.observe(
+                    signal, _fresh(before, item.reading), item.reading.meta.data_age, now
+                )
                 readings[signal] = item.reading
                 failed.pop(signal, None)
                 if item.raw is not None:
@@ -432,6 +453,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             self._count(now, 1, command=True)
             raise command_error(err) from err
         self._count(now, 1, command=True)
+        # What the command changed (a charge that starts) is planned for at the next look,
+        # which comes no later than one minimum interval from now.
+        self._look_again_by(now + self._min_interval)
         if signal is None:
             return
         if optimistic is not None:
@@ -453,6 +477,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         """Refresh only these signals now (after a command: only what it touched)."""
         try:
             data = await self._async_fetch(signals, dt_util.utcnow(), command=command)
+            # A confirmation must not push the planned look further away.
+            if self.next_poll is not None:
+                self._look_again_by(self.next_poll)
         except ConfigEntryAuthFailed:
             self.config_entry.async_start_reauth(self.hass)
             return

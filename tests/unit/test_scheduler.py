@@ -113,10 +113,10 @@ def test_stale_data_backs_off_and_fresh_data_resets() -> None:
     policy = AdaptivePolicy(budget=100_000, min_interval=HALF_HOUR)
     base = policy.intervals(plan_input(START, {}))[Signal.SECURITY]
     for _ in range(10):
-        policy.observe(Signal.SECURITY, fresh=False)
+        policy.observe(Signal.SECURITY, False, None, START)
     stale = policy.intervals(plan_input(START, {}))[Signal.SECURITY]
-    assert base < stale <= 4 * base
-    policy.observe(Signal.SECURITY, fresh=True)
+    assert base < stale <= 2 * base
+    policy.observe(Signal.SECURITY, True, None, START)
     assert policy.intervals(plan_input(START, {}))[Signal.SECURITY] == base
 
 
@@ -145,7 +145,7 @@ def test_a_month_never_exceeds_the_budget(budget: int) -> None:
             spent_by_day[now.day] = spent_by_day.get(now.day, 0) + len(plan.signals)
             for signal in plan.signals:
                 polled[signal] = now
-                policy.observe(signal, fresh=True)
+                policy.observe(signal, True, None, now)
             last_poll = now
         assert usage.used <= budget * (1 - COMMAND_RESERVE)
         now += timedelta(minutes=5)
@@ -164,11 +164,22 @@ def test_out_of_budget_waits_for_next_month() -> None:
 
 
 def test_room_left_limits_the_batch() -> None:
-    """Only as many signals as fit in what is left, most overdue first."""
+    """Only as many signals as fit in what is left, most important and overdue first."""
     policy = AdaptivePolicy(budget=100, min_interval=HALF_HOUR)
     usage = Usage(month="2026-11", used=88)
-    plan = policy.plan(plan_input(START, {}, usage=usage))
+    late = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    plan = policy.plan(plan_input(late, {}, usage=usage))
     assert len(plan.signals) == 2
+
+
+def test_ahead_of_the_even_spend_waits() -> None:
+    """Early in the month with much spent already: only what the slack allows, then later."""
+    policy = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
+    usage = Usage(month="2026-11", used=60)
+    early = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)  # an even spend would be about 30
+    plan = policy.plan(plan_input(early, {}, usage=usage))
+    assert plan.signals == ()
+    assert plan.next_check > early + HALF_HOUR
 
 
 def test_usage_rolls_over_with_the_month() -> None:
@@ -186,10 +197,11 @@ def test_fixed_policy_asks_for_everything_each_interval() -> None:
     first = policy.plan(plan_input(START, {}))
     assert set(first.signals) == set(EV_SIGNALS)
     assert first.next_check == START + timedelta(hours=6)
-    later = policy.plan(plan_input(START + timedelta(hours=1), {}, last_poll=START))
+    polled = dict.fromkeys(EV_SIGNALS, START)
+    later = policy.plan(plan_input(START + timedelta(hours=1), polled, last_poll=START))
     assert later.signals == ()
     assert later.next_check == START + timedelta(hours=6)
-    policy.observe(Signal.BATTERY, fresh=False)  # learns nothing
+    policy.observe(Signal.BATTERY, False, None, START)  # learns nothing
 
 
 def test_readings_without_values_are_no_situation() -> None:

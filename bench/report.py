@@ -1,0 +1,240 @@
+"""Results of the run and the one table they are printed as, with the targets checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from .metrics import (
+    CHARGING,
+    ERROR_FIGURES,
+    LEVEL,
+    LOCATION,
+    LOCK,
+    PLUGGED,
+    CarResult,
+    MonthResult,
+    ScaleResult,
+)
+from .scenario import DAYS, END, SEED, START
+
+# Filled by the benchmark's tests, printed at the end of the run.
+MONTH: dict[str, MonthResult] = {}
+SCALE: dict[int, ScaleResult] = {}
+LIFE_SUMMARY: list[str] = []
+POLICY_SUMMARY: list[str] = []
+
+BUDGET: Final = 500
+WIDTH: Final = 40  # label column
+COLUMN: Final = 13
+LINEAR_SLACK: Final = 1.3
+
+ROW_LABELS: Final = {
+    LOCATION: "location error (km)",
+    LOCK: "lock state wrong (% of time)",
+    PLUGGED: "plugged-in state wrong (% of time)",
+    CHARGING: "charging state wrong (% of time)",
+}
+SHORT: Final = {
+    LEVEL: "",
+    LOCATION: "location",
+    LOCK: "lock",
+    PLUGGED: "plugged",
+    CHARGING: "charging",
+}
+
+
+def _label(car: CarResult, figure: str) -> str:
+    if figure == LEVEL:
+        return f"{car.level_label} level error (pp)"
+    return ROW_LABELS[figure]
+
+
+def _show(figure: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if figure in (LOCK, PLUGGED, CHARGING):
+        return f"{value * 100:.2f}"
+    return f"{value:.2f}"
+
+
+def _row(label: str, cells: list[str]) -> str:
+    return f"  {label:<{WIDTH}}" + "".join(f"{c:>{COLUMN}}" for c in cells)
+
+
+def month_table() -> list[str]:
+    """The policies side by side, one block per car."""
+    policies = [MONTH[k] for k in sorted(MONTH)]
+    if not policies:
+        return []
+    lines = [
+        f"One simulated month: {START:%Y-%m-%d %H:%M} to {END:%Y-%m-%d %H:%M} UTC ({DAYS} days), "
+        f"seed {SEED}; each policy in a fresh Home Assistant",
+        *LIFE_SUMMARY,
+        *POLICY_SUMMARY,
+        "",
+        _row("", [p.label for p in policies]),
+    ]
+    for key in policies[0].cars:
+        cars = [p.cars[key] for p in policies]
+        first = cars[0]
+        kind = "EV" if first.level_label == "battery" else "petrol"
+        lines.append(f"{first.name} ({kind})")
+        lines.append(_row("billed requests in the month", [str(c.billed) for c in cars]))
+        lines.append(
+            _row(
+                "  setup / polls / commands",
+                [f"{c.billed_setup}/{c.billed_polls}/{c.billed_commands}" for c in cars],
+            )
+        )
+        lines.append(_row("refreshes that sent a batch", [str(c.refreshes) for c in cars]))
+        lines.extend(
+            _row(_label(first, figure), [_show(figure, c.figure(figure)) for c in cars])
+            for figure in ERROR_FIGURES
+            if figure in first.tallies
+        )
+        lines.append(
+            _row(
+                "nothing shown (% of time)",
+                [f"{c.unavailable * 100:.2f}" for c in cars],
+            )
+        )
+    lines.append(
+        "  (errors: time-weighted mean while a value was shown; states: share of time the "
+        "shown state differed, nothing shown counts as wrong)"
+    )
+    return lines
+
+
+def _checks(a: CarResult, b: CarResult) -> list[tuple[bool, str]]:
+    checks = [
+        (a.billed <= BUDGET, f"{a.billed} billed > {BUDGET}"),
+        (a.billed <= b.billed, f"{a.billed} billed > (b)'s {b.billed}"),
+    ]
+    for figure in ERROR_FIGURES:
+        va, vb = a.figure(figure), b.figure(figure)
+        if va is None or vb is None:
+            continue
+        name = a.level_label if figure == LEVEL else SHORT[figure]
+        shown_a, shown_b = _show(figure, va), _show(figure, vb)
+        checks.append((va < vb or va == vb == 0, f"{name} {shown_a} not below (b)'s {shown_b}"))
+        if (figure == LEVEL and a.level_label == "battery") or figure == LOCK:
+            checks.append((va <= vb / 2, f"{name} {shown_a} more than half of (b)'s {shown_b}"))
+    return checks
+
+
+def targets() -> tuple[bool | None, list[str]]:
+    """Whether (a) met the issue's targets for every car (None: not run); the lines."""
+    if not {"a", "b"} <= set(MONTH):
+        return None, []
+    lines = [
+        f"Targets for (a), per vehicle: at most {BUDGET} billed requests and no more than (b); "
+        "below (b) on every error figure; at most half of (b)'s battery and lock-state error"
+    ]
+    passed = True
+    for key, a in MONTH["a"].cars.items():
+        b = MONTH["b"].cars[key]
+        failures = [message for ok, message in _checks(a, b) if not ok]
+        passed = passed and not failures
+        verdict = "PASS" if not failures else "FAIL: " + "; ".join(failures)
+        lines.append(f"  {a.name:<{WIDTH - 2}}{verdict}")
+    lines.append(f"Targets: {'PASS' if passed else 'FAIL'}")
+    return passed, lines
+
+
+def paths_lines() -> list[str]:
+    """Where each policy's requests went, per car, and when HA's timer refreshed."""
+    lines = ["Billed requests by path"]
+    timing = [
+        "Home Assistant's refresh timer against the coordinator's next_poll (late: > 1 min after)"
+    ]
+    for key in sorted(MONTH):
+        month = MONTH[key]
+        for car in month.cars.values():
+            parts = sorted(car.by_path.items(), key=lambda item: (-item[1], item[0]))
+            text = ", ".join(f"{path} {n}" for path, n in parts)
+            lines.append(f"  {month.label:<11}{car.name:<15}{text}")
+            late = (
+                f"{car.refreshes_late} late (mean {car.late_hours / car.refreshes_late:.1f} h)"
+                if car.refreshes_late
+                else "none late"
+            )
+            timing.append(f"  {month.label:<11}{car.name:<15}{late}, {car.refreshes_early} early")
+    return [*lines, *timing]
+
+
+def _scale_row(label: str, cell: Callable[[ScaleResult], str]) -> str:
+    return _row(label, [cell(SCALE[n]) for n in sorted(SCALE)])
+
+
+def _added_memory(result: ScaleResult) -> str:
+    one = SCALE.get(1)
+    if (
+        one is None
+        or result.vehicles == 1
+        or one.memory_bytes is None
+        or result.memory_bytes is None
+    ):
+        return "-"
+    return f"{(result.memory_bytes - one.memory_bytes) / 1024 / (result.vehicles - 1):.0f}"
+
+
+def scale_table() -> list[str]:
+    """Timings and memory for 1, 10 and 100 vehicles."""
+    if not SCALE:
+        return []
+    sizes = sorted(SCALE)
+    lines = [
+        "Scale: policy (a), the simulator in a process of its own; busy = CPU time of the "
+        "event loop's thread",
+        _row("", [f"{n} vehicle{'s' if n > 1 else ''}" for n in sizes]),
+        _scale_row("entry setup (s)", lambda r: f"{r.setup_seconds:.3f}"),
+        _scale_row("  event-loop busy (s)", lambda r: f"{r.setup_busy_seconds:.3f}"),
+        _scale_row("one refresh of all vehicles (s)", lambda r: f"{r.refresh_seconds:.3f}"),
+        _scale_row("  event-loop busy (s)", lambda r: f"{r.refresh_busy_seconds:.3f}"),
+        _scale_row("  billed requests", lambda r: str(r.refresh_billed)),
+        _scale_row(
+            "memory of the entry (KiB)",
+            lambda r: "-" if r.memory_bytes is None else f"{r.memory_bytes / 1024:.0f}",
+        ),
+        _scale_row(
+            "  per vehicle (KiB)",
+            lambda r: (
+                "-" if r.memory_bytes is None else f"{r.memory_bytes / 1024 / r.vehicles:.0f}"
+            ),
+        ),
+        _scale_row("  added per extra vehicle (KiB)", _added_memory),
+        _scale_row("entities", lambda r: str(r.entities)),
+    ]
+    if 10 in SCALE and 100 in SCALE:
+        small, large = SCALE[10], SCALE[100]
+        figures: dict[str, Callable[[ScaleResult], float | None]] = {
+            "setup": lambda r: r.setup_seconds,
+            "refresh": lambda r: r.refresh_seconds,
+            "refresh busy": lambda r: r.refresh_busy_seconds,
+            "memory": lambda r: r.memory_bytes,
+        }
+        ratios = {}
+        for name, get in figures.items():
+            x, y = get(small), get(large)
+            if x and y is not None:
+                ratios[name] = y / x
+        # x10 is linear; a little above is noise, well above means a cost that grows faster.
+        verdict = "linear" if all(r <= LINEAR_SLACK * 10 for r in ratios.values()) else "NOT linear"
+        lines.append(
+            "Growth from 10 to 100 vehicles (x10 is linear): "
+            + ", ".join(f"{name} x{r:.1f}" for name, r in ratios.items())
+            + f": {verdict}"
+        )
+    return lines
+
+
+def report() -> tuple[bool | None, list[str]]:
+    """Everything printed at the end of the run, and whether the targets were met."""
+    passed, target_lines = targets()
+    lines = ["", "=" * 24 + " Smartcar request budget benchmark " + "=" * 24]
+    sections = [month_table(), target_lines, paths_lines() if MONTH else [], scale_table()]
+    for section in sections:
+        if section:
+            lines.extend([*section, ""])
+    return passed, lines
