@@ -26,7 +26,6 @@ CONF_UNLOCK_PIN: Final = "unlock_pin"
 # Not offered in the options form: the benchmark compares fixed-interval polling with ours.
 CONF_POLICY: Final = "policy"
 CONF_FIXED_INTERVAL: Final = "fixed_interval"
-POLICY_ADAPTIVE: Final = "adaptive"
 POLICY_FIXED: Final = "fixed"
 
 DEFAULT_MONTHLY_BUDGET: Final = 500

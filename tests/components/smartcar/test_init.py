@@ -12,26 +12,12 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartcar.const import DOMAIN
+from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 
-ALL_SCOPES = [
-    "read_vehicle_info",
-    "read_vin",
-    "read_battery",
-    "read_charge",
-    "control_charge",
-    "read_security",
-    "control_security",
-    "read_location",
-    "read_odometer",
-    "read_fuel",
-    "read_engine_oil",
-    "read_diagnostics",
-    "control_navigation",
-]
+ALL_SCOPES = [scope.value for scope in SCOPES]
 
 
 @pytest.fixture
