@@ -275,7 +275,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             self.async_update_listeners()
         if not plan.signals:
             return self.data
-        return await self._async_fetch(plan.signals, now)
+        data = await self._async_fetch(plan.signals, now)
+        follow_up = self.policy.follow_up(self._plan_input(now))
+        if follow_up:
+            data = await self._async_fetch(follow_up, now)
+        return data
 
     async def _async_fetch(
         self, signals: Iterable[Signal], now: datetime, *, command: bool = False

@@ -261,6 +261,9 @@ class Policy(Protocol):
     def next_check(self, given: PlanInput) -> datetime:
         """When to look again, changing nothing (after answers changed the situation)."""
 
+    def follow_up(self, given: PlanInput) -> tuple[Signal, ...]:
+        """Signals to read at once because the answers just received show them stale."""
+
     def observe(self, signal: Signal, fresh: bool, report: datetime | None, now: datetime) -> None:
         """Learn whether the car had new data for a signal (reported at `report`)."""
 
@@ -289,6 +292,10 @@ class FixedPolicy:
     def next_check(self, given: PlanInput) -> datetime:
         """One interval after the last full poll."""
         return (self._last_full_poll(given) or given.now) + self.interval
+
+    def follow_up(self, given: PlanInput) -> tuple[Signal, ...]:
+        """A fixed schedule follows nothing up."""
+        return ()
 
     def observe(self, signal: Signal, fresh: bool, report: datetime | None, now: datetime) -> None:
         """A fixed schedule learns nothing."""
@@ -460,3 +467,28 @@ class AdaptivePolicy:
             for signal, interval in intervals.items()
         ]
         return self._next(given, [at for at in due_at if at > given.now])
+
+    def follow_up(self, given: PlanInput) -> tuple[Signal, ...]:
+        """What the car changed since it was read, as the lock state's data age just showed.
+
+        Read in the same refresh rather than a minimum interval later: the car was just seen
+        reporting, so these answers are what it left behind (battery, location, charge, fuel).
+        """
+        latest = self._latest_report(given)
+        if latest is None:
+            return ()
+        stale = [
+            signal
+            for signal in sorted(given.needed)
+            if signal in ACTIVE_SIGNALS
+            and (polled := given.polled.get(signal)) is not None
+            and polled < latest
+        ]
+        room = math.floor(polling_room(self.budget, given.usage, given.now))
+        ahead = math.floor(self._even_line(given.now) + self._slack - given.usage.used)
+        return tuple(stale[: max(min(room, ahead), 0)])
+
+    @staticmethod
+    def _latest_report(given: PlanInput) -> datetime | None:
+        ages = [r.meta.data_age for r in given.readings.values() if r.meta.data_age is not None]
+        return max(ages, default=None)

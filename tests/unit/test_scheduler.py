@@ -209,3 +209,37 @@ def test_readings_without_values_are_no_situation() -> None:
     assert situation({}, {}) == situation({Signal.BATTERY: Battery()}, {})
     half = Location(latitude=None, longitude=None, meta=Meta())
     assert not situation({Signal.LOCATION: half}, {Signal.LOCATION: half}).moving
+
+
+def test_follow_up_reads_what_the_car_changed() -> None:
+    """The lock state shows a report newer than the other readings: those are read at once."""
+    policy = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
+    then = START - timedelta(hours=3)
+    report = START - timedelta(minutes=20)
+    readings = {
+        Signal.SECURITY: Security(is_locked=True, meta=Meta(data_age=report)),
+        Signal.BATTERY: Battery(percent_remaining=0.5, meta=Meta(data_age=then)),
+    }
+    polled = dict.fromkeys(EV_SIGNALS, then) | {Signal.SECURITY: START}
+    assert policy.follow_up(plan_input(START, polled, readings)) == (
+        Signal.BATTERY,
+        Signal.CHARGE,
+        Signal.LOCATION,
+    )
+    # Nothing reported since: nothing to follow up.
+    quiet = {Signal.SECURITY: Security(is_locked=True, meta=Meta(data_age=then))}
+    assert policy.follow_up(plan_input(START, polled, quiet)) == ()
+    assert FixedPolicy(timedelta(hours=6)).follow_up(plan_input(START, polled, readings)) == ()
+
+
+def test_habitual_use_is_learnt_and_probed() -> None:
+    """Reports around 18:00 on several days make the lock state due shortly after."""
+    policy = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
+    for day in range(4):
+        report = datetime(2026, 11, 2 + day, 18, 5, tzinfo=UTC)
+        policy.observe(Signal.SECURITY, True, report, report)
+    assert policy.activity.habitual((18 * 60) // 15)
+    evening = datetime(2026, 11, 6, 18, 40, tzinfo=UTC)
+    polled = dict.fromkeys(EV_SIGNALS, evening - timedelta(hours=1))
+    plan = policy.plan(plan_input(evening, polled, last_poll=evening - timedelta(hours=1)))
+    assert Signal.SECURITY in plan.signals
