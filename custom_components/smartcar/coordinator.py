@@ -276,9 +276,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         if not plan.signals:
             return self.data
         data = await self._async_fetch(plan.signals, now)
-        follow_up = self.policy.follow_up(self._plan_input(now))
-        if follow_up:
-            data = await self._async_fetch(follow_up, now)
+        if self._blocked_until is None:
+            # What the answers show the car changed since it was read (not after a 429/430).
+            follow_up = self.policy.follow_up(self._plan_input(now))
+            if follow_up:
+                data = await self._async_fetch(follow_up, now)
         return data
 
     async def _async_fetch(
