@@ -13,6 +13,7 @@ from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import SIM_START
 
 from .conftest import EV_ID, PETROL_ID, Clock, poll
+from .helpers import billed_total
 
 BUDGET = 60
 REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
@@ -31,11 +32,6 @@ def simulator() -> Simulator:
 def options() -> dict[str, Any]:
     """A small budget, so that a few simulated days reach it."""
     return {"monthly_budget": BUDGET, "min_interval": 30}
-
-
-def billed_total(simulator: Simulator, vehicle_id: str) -> int:
-    """What Smartcar (the simulator) billed for one vehicle."""
-    return simulator.counters["billed"].get(vehicle_id, {}).get("total", 0)
 
 
 async def test_budget_is_never_exceeded_commands_included(

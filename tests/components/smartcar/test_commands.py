@@ -7,8 +7,6 @@ confirmation read of the one path the command touched (nothing else, for any veh
 
 from __future__ import annotations
 
-from typing import Any
-
 from homeassistant.components.lock import (
     DOMAIN as LOCK_DOMAIN,
     SERVICE_LOCK,
@@ -38,6 +36,7 @@ from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, PETROL_ID
+from .helpers import billed_by_vehicle as billed, billed_since
 
 LOCK = "lock.tesla_model_3"
 CHARGING_SWITCH = "switch.tesla_model_3_charging"
@@ -47,25 +46,6 @@ CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
 # What the simulator's Smartcar says to the user for each error type (suggestedUserMessage).
 ASLEEP_MESSAGE = "Your vehicle could not perform the request right now. Please try again later."
 NOT_CAPABLE_MESSAGE = "Your vehicle does not support this feature."
-
-
-def billed(simulator: Simulator) -> dict[str, dict[str, int]]:
-    """Billed requests of every vehicle, by path."""
-    return {
-        vehicle_id: dict(counts["by_path"])
-        for vehicle_id, counts in simulator.counters["billed"].items()
-    }
-
-
-def billed_since(simulator: Simulator, before: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """What was billed since `before`, per vehicle and path (vehicles with nothing left out)."""
-    delta: dict[str, dict[str, int]] = {}
-    for vehicle_id, paths in billed(simulator).items():
-        earlier = before.get(vehicle_id, {})
-        changed = {p: n - earlier.get(p, 0) for p, n in paths.items() if n != earlier.get(p, 0)}
-        if changed:
-            delta[vehicle_id] = changed
-    return delta
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

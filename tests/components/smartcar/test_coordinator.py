@@ -16,6 +16,7 @@ from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, Clock, poll
+from .helpers import expire_access_token
 
 BATTERY = "sensor.tesla_model_3_battery"
 RANGE = "sensor.tesla_model_3_electric_range"
@@ -101,10 +102,7 @@ async def test_refused_refresh_token_starts_reauth(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The access token expired and the token endpoint refuses the refresh: reauthenticate."""
-    token = {**init_integration.data["token"], "expires_at": time.time() - 60}
-    hass.config_entries.async_update_entry(
-        init_integration, data={**init_integration.data, "token": token}
-    )
+    expire_access_token(hass, init_integration)
     simulator.revoke_tokens()
     await poll(hass, init_integration, clock, timedelta(hours=1))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -116,10 +114,7 @@ async def test_expired_access_token_is_refreshed_and_stored(
 ) -> None:
     """An expired access token is refreshed; the rotated refresh token is on the entry."""
     old = init_integration.data["token"]
-    token = {**old, "expires_at": time.time() - 60}
-    hass.config_entries.async_update_entry(
-        init_integration, data={**init_integration.data, "token": token}
-    )
+    expire_access_token(hass, init_integration)
     await poll(hass, init_integration, clock, timedelta(hours=1))
     new = init_integration.data["token"]
     assert new["refresh_token"] != old["refresh_token"]
@@ -132,10 +127,7 @@ async def test_token_endpoint_down_is_transient(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The token endpoint answers 500: no reauthentication, entities unavailable for now."""
-    token = {**init_integration.data["token"], "expires_at": time.time() - 60}
-    hass.config_entries.async_update_entry(
-        init_integration, data={**init_integration.data, "token": token}
-    )
+    expire_access_token(hass, init_integration)
     simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
     await poll(hass, init_integration, clock, timedelta(hours=1))
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 import logging
 import socket
-import time
 from typing import Any
 
 from homeassistant.components.lock import (
@@ -46,6 +45,7 @@ from tests.conftest import SIM_START
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 from .flow_helpers import approve_consent
+from .helpers import billed_paths as billed, billed_total, expire_access_token
 
 BATCH = "POST /v2.0/vehicles/{id}/batch"
 HOUR = timedelta(hours=1)
@@ -96,16 +96,6 @@ def http_total(simulator: Simulator) -> int:
 def batches(simulator: Simulator) -> int:
     """Batch requests received, for every vehicle."""
     return simulator.counters["http_requests"].get(BATCH, 0)
-
-
-def billed(simulator: Simulator, vehicle_id: str) -> dict[str, int]:
-    """Billed requests of one vehicle, by path."""
-    return dict(simulator.counters["billed"].get(vehicle_id, {}).get("by_path", {}))
-
-
-def billed_total(simulator: Simulator, vehicle_id: str) -> int:
-    """Billed requests of one vehicle."""
-    return sum(billed(simulator, vehicle_id).values())
 
 
 def device(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str) -> dr.DeviceEntry | None:
@@ -165,12 +155,6 @@ def recorded_states(hass: HomeAssistant, entity_ids: list[str]) -> Iterator[list
         yield seen
     finally:
         unsub()
-
-
-def expire_access_token(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Make Home Assistant find its access token expired (the next request refreshes it)."""
-    token = {**entry.data["token"], "expires_at": time.time() - 60}
-    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
 
 
 def records(caplog: pytest.LogCaptureFixture, level: int, *needles: str) -> list[str]:

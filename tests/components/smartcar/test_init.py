@@ -16,6 +16,7 @@ from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
+from .helpers import billed_paths as billed
 
 ALL_SCOPES = [scope.value for scope in SCOPES]
 
@@ -24,11 +25,6 @@ ALL_SCOPES = [scope.value for scope in SCOPES]
 def options() -> dict[str, Any]:
     """Poll every needed path every hour: these tests are about merging, not scheduling."""
     return {"policy": "fixed", "fixed_interval": 60}
-
-
-def billed(simulator: Simulator, vehicle_id: str) -> dict[str, int]:
-    """Billed requests of one vehicle, by path."""
-    return dict(simulator.counters["billed"].get(vehicle_id, {}).get("by_path", {}))
 
 
 def total_billed(simulator: Simulator) -> int:

@@ -59,6 +59,7 @@ from smartcar_simulator.tokens import OAuthError, TokenSet
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, SIM_START, token_data
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Clock, endpoints, poll
+from .helpers import billed_by_vehicle as billed, billed_since, expire_access_token
 
 HOUR = timedelta(hours=1)
 FIXED = {"policy": "fixed", "fixed_interval": 60}
@@ -86,28 +87,6 @@ def simulator(extra_vehicles: int) -> Simulator:
     return Simulator(
         clock=VirtualClock(start=SIM_START, frozen=True), extra_vehicles=extra_vehicles
     )
-
-
-def expire_access_token(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Make Home Assistant find its access token expired (the next request refreshes it)."""
-    token = {**entry.data["token"], "expires_at": time.time() - 60}
-    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
-
-
-def billed(simulator: Simulator) -> dict[str, dict[str, int]]:
-    """Billed requests of every vehicle, by path."""
-    return {v: dict(c["by_path"]) for v, c in simulator.counters["billed"].items()}
-
-
-def billed_since(simulator: Simulator, before: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """What was billed since `before`, per vehicle and path."""
-    delta: dict[str, dict[str, int]] = {}
-    for vehicle_id, paths in billed(simulator).items():
-        earlier = before.get(vehicle_id, {})
-        changed = {p: n - earlier.get(p, 0) for p, n in paths.items() if n != earlier.get(p, 0)}
-        if changed:
-            delta[vehicle_id] = changed
-    return delta
 
 
 def refresh_accepted(simulator: Simulator, refresh_token: str) -> bool:
