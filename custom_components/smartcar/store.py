@@ -42,8 +42,12 @@ class VehicleMemory:
     usage: Usage = field(default_factory=Usage)
 
 
+def _known(key: str) -> bool:
+    return key in Signal._value2member_map_
+
+
 def _signals[V](mapping: dict[str, V]) -> dict[Signal, V]:
-    return {Signal(k): v for k, v in mapping.items() if k in Signal._value2member_map_}
+    return {Signal(k): v for k, v in mapping.items() if _known(k)}
 
 
 class SmartcarStore:
@@ -62,7 +66,7 @@ class SmartcarStore:
         for vehicle_id, item in stored.items():
             attributes = item.get("attributes")
             memory = VehicleMemory(
-                unsupported=set(_signals(dict.fromkeys(item.get("unsupported", []), True))),
+                unsupported={Signal(k) for k in item.get("unsupported", []) if _known(k)},
                 raw=_signals(item.get("raw", {})),
                 polled={
                     s: when
