@@ -42,20 +42,34 @@ def device_info(coordinator: SmartcarCoordinator) -> DeviceInfo:
     )
 
 
-class SmartcarEntity(CoordinatorEntity[SmartcarCoordinator]):
-    """An entity showing one signal of one vehicle."""
+class SmartcarVehicleEntity(CoordinatorEntity[SmartcarCoordinator]):
+    """An entity of one vehicle's device; `context` is the signal it needs, if any."""
 
     _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: SmartcarCoordinator,
+        description: EntityDescription,
+        context: Signal | None = None,
+    ) -> None:
+        """Name, unique id and device from the vehicle and the description."""
+        super().__init__(coordinator, context=context)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
+        self._attr_device_info = device_info(coordinator)
+
+
+class SmartcarEntity(SmartcarVehicleEntity):
+    """An entity showing one signal of one vehicle."""
+
     entity_description: SmartcarEntityDescription
 
     def __init__(
         self, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription
     ) -> None:
         """Listen to the coordinator for this entity's signal only."""
-        super().__init__(coordinator, context=description.signal)
-        self.entity_description = description
-        self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
-        self._attr_device_info = device_info(coordinator)
+        super().__init__(coordinator, description, context=description.signal)
 
     @property
     def available(self) -> bool:

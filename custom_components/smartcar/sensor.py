@@ -17,11 +17,15 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOf
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Signal, UnitSystem
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
-from .entity import SmartcarEntity, SmartcarEntityDescription, device_info, entities_for
+from .entity import (
+    SmartcarEntity,
+    SmartcarEntityDescription,
+    SmartcarVehicleEntity,
+    entities_for,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -226,20 +230,10 @@ VEHICLE_SENSORS: tuple[SmartcarVehicleSensorDescription, ...] = (
 )
 
 
-class SmartcarVehicleSensor(CoordinatorEntity[SmartcarCoordinator], SensorEntity):
+class SmartcarVehicleSensor(SmartcarVehicleEntity, SensorEntity):
     """Data age and request budget of a vehicle; listens without asking for any signal."""
 
-    _attr_has_entity_name = True
     entity_description: SmartcarVehicleSensorDescription
-
-    def __init__(
-        self, coordinator: SmartcarCoordinator, description: SmartcarVehicleSensorDescription
-    ) -> None:
-        """One of each per vehicle."""
-        super().__init__(coordinator)
-        self.entity_description = description
-        self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
-        self._attr_device_info = device_info(coordinator)
 
     @property
     def native_value(self) -> StateType | datetime:
