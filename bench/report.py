@@ -83,7 +83,7 @@ def month_table() -> list[str]:
         lines.append(_row("billed requests in the month", [str(c.billed) for c in cars]))
         lines.append(
             _row(
-                "  setup / polls / commands",
+                "  setup / polls / command calls",
                 [f"{c.billed_setup}/{c.billed_polls}/{c.billed_commands}" for c in cars],
             )
         )

@@ -276,12 +276,19 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         if not plan.signals:
             return self.data
         data = await self._async_fetch(plan.signals, now)
-        if self._blocked_until is None:
-            # What the answers show the car changed since it was read (not after a 429/430).
-            follow_up = self.policy.follow_up(self._plan_input(now))
-            if follow_up:
-                data = await self._async_fetch(follow_up, now)
-        return data
+        return await self._async_follow_up(data, now)
+
+    async def _async_follow_up(self, data: VehicleData, now: datetime) -> VehicleData:
+        """Read at once what the answers just received show the car changed since it was read.
+
+        Not after a 429/430, and counted as polling even after a command's confirmation.
+        """
+        if self._blocked_until is not None:
+            return data
+        follow_up = self.policy.follow_up(self._plan_input(now))
+        if not follow_up:
+            return data
+        return await self._async_fetch(follow_up, now)
 
     async def _async_fetch(
         self, signals: Iterable[Signal], now: datetime, *, command: bool = False
@@ -352,6 +359,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._store.async_schedule_save()
         # The answers may change the situation (now charging, left unlocked): plan on them.
         self.data = data
+        self.policy.observe(self._plan_input(now), result.results.keys())
         self._plan_next(now)
         return data
 
@@ -364,9 +372,6 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 before = readings.get(signal)
                 if before is not None:
                     self._previous[signal] = before
-                self.policy.observe(
-                    signal, _fresh(before, item.reading), item.reading.meta.data_age, now
-                )
                 readings[signal] = item.reading
                 failed.pop(signal, None)
                 if item.raw is not None:
@@ -459,6 +464,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             self._count(now, 1, command=True)
             raise command_error(err) from err
         self._count(now, 1, command=True)
+        self.policy.commanded(now)
         # What the command changed (a charge that starts) is planned for at the next look,
         # which comes no later than one minimum interval from now.
         self._look_again_by(now + self._min_interval)
@@ -481,8 +487,10 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self, signals: Iterable[Signal], *, command: bool = False
     ) -> None:
         """Refresh only these signals now (after a command: only what it touched)."""
+        now = dt_util.utcnow()
         try:
-            data = await self._async_fetch(signals, dt_util.utcnow(), command=command)
+            data = await self._async_fetch(signals, now, command=command)
+            data = await self._async_follow_up(data, now)
             # A confirmation must not push the planned look further away.
             if self.next_poll is not None:
                 self._look_again_by(self.next_poll)
@@ -498,15 +506,6 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     def signal_available(self, signal: Signal) -> bool:
         """Whether entities of this signal have something true to show."""
         return signal in self.data.readings and signal not in self.data.failed
-
-
-def _fresh(before: SignalReading | None, after: SignalReading) -> bool:
-    """Whether the car reported something new since the reading before."""
-    if before is None:
-        return True
-    if before.meta.data_age is not None and after.meta.data_age is not None:
-        return after.meta.data_age > before.meta.data_age
-    return before != after
 
 
 def command_error(err: SmartcarError) -> HomeAssistantError:

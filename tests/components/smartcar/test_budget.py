@@ -85,16 +85,41 @@ def dt_now(hass: HomeAssistant) -> datetime:
 async def test_paths_follow_the_situation(
     hass: HomeAssistant, simulator: Simulator, clock: Clock, init_integration: MockConfigEntry
 ) -> None:
-    """A charging EV gets its battery read every half hour; the parked petrol car does not."""
-    simulator.vehicle(EV_ID).plug_in()
-    # One poll that sees the car plugged in and charging.
-    await poll(hass, init_integration, clock, timedelta(hours=12))
-    before_ev = simulator.counters["billed"][EV_ID]["by_path"].get("GET /battery", 0)
-    before_petrol = simulator.counters["billed"][PETROL_ID]["by_path"].get("GET /odometer", 0)
-    for _ in range(6):
+    """A plug-in is noticed by the heartbeat; the charge's rate is learnt from two readings and
+    its end is read when expected; the parked petrol car's slow signals are left alone."""
+    car = simulator.vehicle(EV_ID)
+    simulator.clock.set(clock.now)  # one time for the car's reports and the integration
+    car.set(battery=0.1)  # a long charge (0.1 -> 0.8: about 5 hours)
+    car.plug_in()
+    steps = 0
+    while hass.states.get("binary_sensor.tesla_model_3_charging").state != "on":
+        steps += 1
+        assert steps <= 24, "the plug-in was not noticed within 12 hours"
         simulator.clock.advance(1800)
         await poll(hass, init_integration, clock, timedelta(minutes=30))
-    after_ev = simulator.counters["billed"][EV_ID]["by_path"].get("GET /battery", 0)
-    after_petrol = simulator.counters["billed"][PETROL_ID]["by_path"].get("GET /odometer", 0)
-    assert after_ev - before_ev >= 3
-    assert after_petrol - before_petrol == 0
+    assert hass.states.get("binary_sensor.tesla_model_3_plugged_in").state == "on"
+
+    def billed(vehicle_id: str, path: str) -> int:
+        return int(simulator.counters["billed"][vehicle_id]["by_path"].get(path, 0))
+
+    before_ev = billed(EV_ID, "GET /battery")
+    before_petrol = billed(PETROL_ID, "GET /odometer") + billed(PETROL_ID, "GET /location")
+    ended_at = shown_at = None
+    for step in range(24):  # ten-minute steps, four hours
+        simulator.clock.advance(600)
+        await poll(hass, init_integration, clock, timedelta(minutes=10))
+        if ended_at is None and not car.state.charging:
+            ended_at = step
+        if (
+            shown_at is None
+            and hass.states.get("binary_sensor.tesla_model_3_charging").state == "off"
+        ):
+            shown_at = step
+    assert ended_at is not None
+    assert shown_at is not None
+    assert shown_at - ended_at <= 3  # seen within half an hour of the end
+    assert float(hass.states.get("sensor.tesla_model_3_battery").state) == 80
+    # One reading to learn the rate, one at the expected end (maybe one more if early).
+    assert 2 <= billed(EV_ID, "GET /battery") - before_ev <= 3
+    after_petrol = billed(PETROL_ID, "GET /odometer") + billed(PETROL_ID, "GET /location")
+    assert after_petrol == before_petrol
