@@ -167,6 +167,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self.account = account
         self.policy = make_policy(dict(entry.options))
         self._memory = memory = store.vehicle(vehicle.id)
+        self.policy.restore(memory.learnt)
         self._store = store
         readings: dict[Signal, SignalReading] = {}
         for signal, raw in list(memory.raw.items()):
@@ -360,6 +361,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         # The answers may change the situation (now charging, left unlocked): plan on them.
         self.data = data
         self.policy.observe(self._plan_input(now), result.results.keys())
+        self._memory.learnt = self.policy.export()
         self._plan_next(now)
         return data
 
@@ -463,8 +465,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         except SmartcarError as err:
             self._count(now, 1, command=True)
             raise command_error(err) from err
-        self._count(now, 1, command=True)
         self.policy.commanded(now)
+        self._memory.learnt = self.policy.export()
+        self._count(now, 1, command=True)
         # What the command changed (a charge that starts) is planned for at the next look,
         # which comes no later than one minimum interval from now.
         self._look_again_by(now + self._min_interval)

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 from .api import Charge, ChargeLimit, ChargeState, Location, Security, Signal, SignalReading
 
@@ -264,6 +264,12 @@ class Policy(Protocol):
     def commanded(self, now: datetime) -> None:
         """A command was sent to the car: its report is the command's, not use."""
 
+    def export(self) -> dict[str, Any]:
+        """What was learnt, JSON-friendly (kept across restarts)."""
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Take back what `export` gave (ignoring anything unreadable)."""
+
 
 @dataclass(slots=True)
 class FixedPolicy:
@@ -299,6 +305,13 @@ class FixedPolicy:
 
     def commanded(self, now: datetime) -> None:
         """A fixed schedule does not care."""
+
+    def export(self) -> dict[str, Any]:
+        """Nothing learnt."""
+        return {}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Nothing to take back."""
 
 
 @dataclass(slots=True)
@@ -358,6 +371,36 @@ class AdaptivePolicy:
     use_seen_at: datetime | None = None
 
     # --- learning ----------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """The habits, the charge and what is known of the car's use, JSON-friendly."""
+        return {
+            "activity": [round(w, 4) for w in self.activity.weights],
+            "faded_at": _iso(self.activity.faded_at),
+            "charge_rate": self.charge.rate,
+            "charging_since": _iso(self.charge.since),
+            "charge_start_level": self.charge.start_level,
+            "explained_until": _iso(self.explained_until),
+            "last_use": _iso(self.last_use),
+            "use_seen_at": _iso(self.use_seen_at),
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Take back what `export` gave; anything unreadable is left at its default."""
+        weights = data.get("activity")
+        if (
+            isinstance(weights, list)
+            and len(weights) == SLOTS
+            and all(isinstance(w, int | float) and 0 <= w <= ACTIVITY_CAP for w in weights)
+        ):
+            self.activity.weights = [float(w) for w in weights]
+            self.activity.faded_at = _time(data.get("faded_at"))
+        self.charge.rate = _positive(data.get("charge_rate"))
+        self.charge.since = _time(data.get("charging_since"))
+        self.charge.start_level = _positive(data.get("charge_start_level"))
+        self.explained_until = _time(data.get("explained_until"))
+        self.last_use = _time(data.get("last_use"))
+        self.use_seen_at = _time(data.get("use_seen_at"))
 
     def commanded(self, now: datetime) -> None:
         """The car reports what a command changed: that report is not use."""
@@ -632,6 +675,27 @@ class AdaptivePolicy:
             and not (state.moving and signal not in MOVING_SIGNALS)
         ]
         return tuple(stale[: self._affordable(given)])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(value: Any) -> datetime | None:
+    """An aware datetime from ISO text, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
+        return float(value)
+    return None
 
 
 def _heartbeat(needed: Iterable[Signal]) -> Signal | None:

@@ -1,7 +1,8 @@
 """What survives a restart, so that a restart costs no billed request.
 
 Per vehicle: its attributes, the signals it cannot answer, the last answer of each signal as
-received and when each signal was last asked for.
+received, when each signal was last asked for, the month's request count and what the polling
+policy learnt.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class _StoredVehicle(TypedDict, total=False):
     unsupported: list[str]
     raw: dict[str, dict[str, Any]]
     polled: dict[str, str]
+    learnt: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -40,6 +42,8 @@ class VehicleMemory:
     polled: dict[Signal, datetime] = field(default_factory=dict)
     # Billed requests this month: survives restarts, starts afresh when the month turns.
     usage: Usage = field(default_factory=Usage)
+    # What the polling policy learnt (habits, the charge rate), as it exports it.
+    learnt: dict[str, Any] = field(default_factory=dict)
 
 
 def _known(key: str) -> bool:
@@ -74,6 +78,9 @@ class SmartcarStore:
                     if (when := dt_util.parse_datetime(value)) is not None
                 },
             )
+            learnt = item.get("learnt")
+            if isinstance(learnt, dict):
+                memory.learnt = learnt
             usage = item.get("usage") or {}
             if isinstance(usage.get("month"), str) and isinstance(usage.get("used"), int):
                 commands = usage.get("commands")
@@ -126,6 +133,7 @@ class SmartcarStore:
                     "used": memory.usage.used,
                     "commands": memory.usage.commands,
                 },
+                "learnt": memory.learnt,
             }
             if memory.attributes is not None:
                 item["attributes"] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 
 import pytest
 
@@ -502,3 +503,34 @@ def test_without_the_lock_state_another_signal_is_the_heartbeat() -> None:
         last_poll=START,
     )
     assert policy.plan(given).signals == (Signal.LOCATION,)
+
+
+def test_what_was_learnt_survives_an_export_and_bad_data_is_ignored() -> None:
+    """Habits, the charge rate and the last use come back; garbage leaves the defaults."""
+    car = Car()
+    car.parked_at_home(START - timedelta(hours=3))
+    car.policy.charge.rate = 0.147
+    car.policy.activity.record(START, START)
+    exported = car.policy.export()
+    again = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
+    again.restore(json_round_trip(exported))
+    assert again.export() == exported
+    assert again.charge.rate == pytest.approx(0.147)
+    assert again.last_use == car.policy.last_use
+
+    garbage = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
+    garbage.restore(
+        {
+            "activity": [1.0, "x"],
+            "charge_rate": -1,
+            "charge_start_level": True,
+            "last_use": "yesterday",
+            "use_seen_at": "2026-11-02T08:00:00",  # no time zone
+            "explained_until": 5,
+        }
+    )
+    assert garbage.export() == AdaptivePolicy(budget=500, min_interval=HALF_HOUR).export()
+
+
+def json_round_trip(data: dict) -> dict:
+    return json.loads(json.dumps(data))

@@ -59,15 +59,19 @@ async def test_budget_is_never_exceeded_commands_included(
 async def test_count_survives_a_restart_and_resets_with_the_month(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
-    """A restart keeps the month's count; the first poll of the next month starts afresh."""
+    """A restart keeps the month's count and what was learnt; the next month starts afresh."""
     for _ in range(8):
         await poll(hass, init_integration, clock, timedelta(hours=2))
     before = int(hass.states.get(REQUESTS).state)
     assert before > 0
+    learnt = init_integration.runtime_data.coordinators[EV_ID].policy.export()
+    assert learnt["last_use"] is not None
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert int(hass.states.get(REQUESTS).state) == before
+    # What the scheduler learnt comes back with it.
+    assert init_integration.runtime_data.coordinators[EV_ID].policy.export() == learnt
 
     clock.now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC) + (clock.now - clock.now)
     if clock.now < dt_now(hass):
