@@ -353,9 +353,10 @@ class AdaptivePolicy:
       car last reported. It comes right after the car's habitual times of use (learnt from
       earlier use), once more right after use was seen (a door left unlocked), at the minimum
       interval while unlocked, and otherwise at a quiet rhythm the budget paces.
-    - A report that is not explained by a charge in progress, a command just sent or a lock
-      state change means the car was used: battery, charge, location, lock and fuel read
-      before it are read at once (and the odometer, at most daily).
+    - A report that is not explained by a charge in progress, a command just sent or locking
+      again after an unlock means the car was used (a plug-in or unplug always does): battery,
+      charge, location, lock and fuel read before it are read at once (and the odometer, at
+      most daily).
     - A charge is read when it should be done; a moving car at the minimum interval.
     - A poll never goes past the polling room, nor far ahead of an even spend over the month.
     """
@@ -395,9 +396,11 @@ class AdaptivePolicy:
         ):
             self.activity.weights = [float(w) for w in weights]
             self.activity.faded_at = _time(data.get("faded_at"))
-        self.charge.rate = _positive(data.get("charge_rate"))
+        rate = _number(data.get("charge_rate"))
+        self.charge.rate = rate if rate is not None and 0 < rate < math.inf else None
         self.charge.since = _time(data.get("charging_since"))
-        self.charge.start_level = _positive(data.get("charge_start_level"))
+        level = _number(data.get("charge_start_level"))
+        self.charge.start_level = level if level is not None and 0 <= level <= 1 else None
         self.explained_until = _time(data.get("explained_until"))
         self.last_use = _time(data.get("last_use"))
         self.use_seen_at = _time(data.get("use_seen_at"))
@@ -692,8 +695,8 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def _positive(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
 

@@ -510,12 +510,14 @@ def test_what_was_learnt_survives_an_export_and_bad_data_is_ignored() -> None:
     car = Car()
     car.parked_at_home(START - timedelta(hours=3))
     car.policy.charge.rate = 0.147
+    car.policy.charge.started(START, 0.0)  # an empty battery is a level too
     car.policy.activity.record(START, START)
     exported = car.policy.export()
     again = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
     again.restore(json_round_trip(exported))
     assert again.export() == exported
     assert again.charge.rate == pytest.approx(0.147)
+    assert again.charge.start_level == 0.0
     assert again.last_use == car.policy.last_use
 
     garbage = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
@@ -523,7 +525,8 @@ def test_what_was_learnt_survives_an_export_and_bad_data_is_ignored() -> None:
         {
             "activity": [1.0, "x"],
             "charge_rate": -1,
-            "charge_start_level": True,
+            "charge_start_level": 1.5,
+            "charging_since": True,
             "last_use": "yesterday",
             "use_seen_at": "2026-11-02T08:00:00",  # no time zone
             "explained_until": 5,
