@@ -94,7 +94,6 @@ class Situation:
     """What the car is doing, as far as the last readings tell."""
 
     charging: bool = False
-    plugged_in: bool = False
     unlocked: bool = False
     moving: bool = False
 
@@ -116,7 +115,6 @@ def situation(
     plugged_in = isinstance(charge, Charge) and bool(charge.is_plugged_in)
     return Situation(
         charging=isinstance(charge, Charge) and charge.state is ChargeState.CHARGING,
-        plugged_in=plugged_in,
         unlocked=isinstance(security, Security) and security.is_locked is False,
         moving=moving and not plugged_in,
     )
@@ -490,6 +488,14 @@ class AdaptivePolicy:
             and given.now - polled >= ODOMETER_AFTER_USE
         )
 
+    def _stale(self, signal: Signal, given: PlanInput, state: Situation) -> bool:
+        """Used since it was read, and not left to a charge's end or a drive's stop."""
+        return (
+            self._used_since_read(signal, given)
+            and not (state.charging and signal in (Signal.BATTERY, Signal.CHARGE))
+            and not (state.moving and signal not in MOVING_SIGNALS)
+        )
+
     def due(self, given: PlanInput) -> dict[Signal, datetime]:
         """When each needed signal is next worth reading (now or earlier: due)."""
         return self._due(given)[0]
@@ -511,7 +517,7 @@ class AdaptivePolicy:
                 busy[signal] = self._charge_due(given, polled)
             elif signal in MOVING_SIGNALS and state.moving:
                 busy[signal] = fast
-            elif self._used_since_read(signal, given) and not state.moving:
+            elif self._stale(signal, given, state):
                 busy[signal] = max(fast, now)
             elif (signal is Signal.SECURITY and state.unlocked) or (
                 signal is heartbeat and (self._just_used(polled) or self._probe_passed(now, polled))
@@ -670,13 +676,7 @@ class AdaptivePolicy:
         in use, so these answers are what it left behind (battery, location, charge, fuel).
         """
         state = situation(given.readings, given.previous, given.polled)
-        stale = [
-            signal
-            for signal in sorted(given.needed)
-            if self._used_since_read(signal, given)
-            and not (state.charging and signal in (Signal.BATTERY, Signal.CHARGE))
-            and not (state.moving and signal not in MOVING_SIGNALS)
-        ]
+        stale = [signal for signal in sorted(given.needed) if self._stale(signal, given, state)]
         return tuple(stale[: self._affordable(given)])
 
 
