@@ -11,7 +11,13 @@ import sys
 from .billing import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW
 from .clock import VirtualClock, parse_iso
 from .server import SimulatorServer
-from .simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Simulator
+from .simulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_MANAGEMENT_TOKEN,
+    DEFAULT_WEBHOOK_ID,
+    Simulator,
+)
 from .state import StateFile, StateFileError
 from .tokens import DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_GRACE
 
@@ -26,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    parser.add_argument(
+        "--management-token",
+        default=DEFAULT_MANAGEMENT_TOKEN,
+        help="the application management token (webhook unsubscribe, v2 management API)",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="virtual seconds per second")
     parser.add_argument("--frozen", action="store_true", help="time moves only via /sim/clock")
     parser.add_argument("--start", help="virtual start time (ISO 8601; default: now)")
@@ -53,6 +64,7 @@ async def serve(args: argparse.Namespace) -> int:
         extra_vehicles=args.extra_vehicles,
         client_id=args.client_id,
         client_secret=args.client_secret,
+        management_token=args.management_token,
         access_token_ttl=args.access_token_ttl,
         refresh_grace=args.refresh_grace,
         rate_limit=args.rate_limit,
@@ -76,6 +88,8 @@ async def serve(args: argparse.Namespace) -> int:
     print(f"Smartcar simulator listening on {server.url}", flush=True)
     print(f"client_id: {sim.client_id}", flush=True)
     print(f"client_secret: {sim.client_secret}", flush=True)
+    print(f"management_token: {sim.management_token}", flush=True)
+    print(f"webhook_id: {DEFAULT_WEBHOOK_ID}", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

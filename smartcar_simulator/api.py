@@ -14,7 +14,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from . import endpoints, errors
-from .accounts import Connection
+from .accounts import ACTIVE, Connection
 from .endpoints import IMPERIAL, METRIC, ReadContext
 from .faults import Fault
 from .httputil import (
@@ -169,7 +169,7 @@ async def _faulted(
 
 
 async def get_attributes(request: web.Request) -> web.Response:
-    """`GET /vehicles/{id}`."""
+    """`GET /vehicles/{id}` and `GET /vehicles/{id}/` (the official SDKs ask with the slash)."""
     return await _read(request, "/")
 
 
@@ -202,7 +202,8 @@ async def get_signals(request: web.Request) -> web.Response:
 
 
 async def post_command(request: web.Request) -> web.Response:
-    """`POST /vehicles/{id}/charge|charge/limit|security|commands/set-destination`."""
+    """`POST /vehicles/{id}/charge|charge/limit|security|navigation/destination` (and the
+    seed spec's `commands/set-destination`, which behaves the same)."""
     path = endpoints.normalize_path(request.match_info["path"])
     sim, grant, vehicle = _start(request)
     endpoint = endpoints.COMMANDS.get(path)
@@ -281,6 +282,118 @@ async def batch(request: web.Request) -> web.Response:
         ctx = _context(request, sim, grant, vehicle)
         responses = [await _batch_item(request, sim, vehicle, p, ctx) for p in paths]
         return json_response({"responses": responses})
+
+
+# -- webhook subscriptions ---------------------------------------------------------------------
+# Smartcar's v2 `POST /vehicles/{id}/webhooks/{webhook_id}` (the user's Bearer token) and
+# `DELETE` of the same path (`Authorization: Bearer <application management token>`).
+# Assumed where Smartcar's documentation is silent: neither is billed nor rate limited (they
+# manage the application's subscriptions and never reach the car); subscribing needs no
+# particular permission; subscribing twice and unsubscribing a vehicle that is not subscribed
+# both succeed; an unknown webhook id is 404 RESOURCE_NOT_FOUND `WEBHOOK_NOT_FOUND`.
+
+
+def _webhook_id(sim: Simulator, request: web.Request) -> str:
+    webhook_id = request.match_info["webhook_id"]
+    if webhook_id not in sim.webhooks:
+        raise errors.SmartcarError(
+            "RESOURCE_NOT_FOUND", "WEBHOOK_NOT_FOUND", f"No webhook {webhook_id}."
+        )
+    return webhook_id
+
+
+async def subscribe_webhook(request: web.Request) -> web.Response:
+    """`POST /vehicles/{id}/webhooks/{webhook_id}` -> `{"webhookId", "vehicleId"}`."""
+    sim, _, vehicle = _start(request)
+    webhook_id = _webhook_id(sim, request)
+    if (response := await _unbilled_fault(request, sim, "/webhooks", vehicle.id)) is not None:
+        return response
+    sim.subscribe_webhook(webhook_id, vehicle.id)
+    return json_response({"webhookId": webhook_id, "vehicleId": vehicle.id})
+
+
+async def unsubscribe_webhook(request: web.Request) -> web.Response:
+    """`DELETE /vehicles/{id}/webhooks/{webhook_id}` with the management token -> success."""
+    sim = simulator(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or token.strip() != sim.management_token:
+        raise errors.authentication("Unsubscribing needs the application management token.")
+    vehicle = sim.fleet.get(request.match_info["id"])
+    if vehicle is None:
+        raise errors.vehicle_not_found()
+    webhook_id = _webhook_id(sim, request)
+    if (response := await _unbilled_fault(request, sim, "/webhooks", vehicle.id)) is not None:
+        return response
+    sim.unsubscribe_webhook(webhook_id, vehicle.id)
+    return json_response({"status": "success"})
+
+
+# -- v2 management API -------------------------------------------------------------------------
+# Smartcar's v2 `GET|DELETE /v2.0/management/connections` (what the SDKs' get_connections /
+# delete_connections call): HTTP Basic `default:<application management token>`; the user name
+# is not checked. Connections are the same as the /v3 ones, in the v2 form
+# `{vehicleId, userId, connectedAt}`; only active ones are listed.
+MANAGEMENT_DEFAULT_LIMIT: Final = 100
+
+
+def _management_v2(sim: Simulator, request: web.Request) -> None:
+    credentials = client_credentials(request)
+    if credentials is None or credentials[1] != sim.management_token:
+        raise errors.authentication(
+            "The management API needs Basic auth with the application management token."
+        )
+
+
+def _v2_connection(conn: Connection) -> dict[str, Any]:
+    full = conn.as_json()
+    return {
+        "vehicleId": full["vehicleId"],
+        "userId": full["userId"],
+        "connectedAt": full["created"],
+    }
+
+
+def _active_connections(sim: Simulator, request: web.Request) -> list[Connection]:
+    user_id, vehicle_id = request.query.get("user_id"), request.query.get("vehicle_id")
+    return [c for c in _connections_of(sim, user_id, vehicle_id) if c.status == ACTIVE]
+
+
+async def list_connections_v2(request: web.Request) -> web.Response:
+    """`GET /v2.0/management/connections?user_id&vehicle_id&limit&cursor`."""
+    sim = simulator(request)
+    _management_v2(sim, request)
+    try:
+        limit = int(request.query.get("limit", MANAGEMENT_DEFAULT_LIMIT))
+        start = int(request.query.get("cursor") or 0)  # the cursor is an offset here
+    except ValueError:
+        raise errors.validation("limit must be an integer and cursor one this API gave.") from None
+    if limit < 1 or start < 0:
+        raise errors.validation("limit must be >= 1.")
+    if (response := await _unbilled_fault(request, sim, "/management/connections")) is not None:
+        return response
+    found = _active_connections(sim, request)
+    cursor = str(start + limit) if start + limit < len(found) else None
+    return json_response(
+        {
+            "connections": [_v2_connection(c) for c in found[start : start + limit]],
+            "paging": {"cursor": cursor},
+        }
+    )
+
+
+async def delete_connections_v2(request: web.Request) -> web.Response:
+    """`DELETE /v2.0/management/connections?user_id|vehicle_id`: revoke those connections."""
+    sim = simulator(request)
+    _management_v2(sim, request)
+    if ("user_id" in request.query) == ("vehicle_id" in request.query):
+        raise errors.validation("Give either user_id or vehicle_id.")
+    if (response := await _unbilled_fault(request, sim, "/management/connections")) is not None:
+        return response
+    found = _active_connections(sim, request)
+    _remove_connections(sim, [c.id for c in found])
+    return json_response(
+        {"connections": [{"vehicleId": c.vehicle_id, "userId": c.user_id} for c in found]}
+    )
 
 
 # -- /v3 management -----------------------------------------------------------------------------
@@ -380,12 +493,20 @@ def routes() -> list[web.RouteDef]:
         web.get("/v2.0/user", get_user),
         web.get("/v2.0/vehicles", list_vehicles),
         web.get("/v2.0/vehicles/{id}", get_attributes),
+        web.get("/v2.0/vehicles/{id}/", get_attributes),
         web.get("/v2.0/vehicles/{id}/permissions", get_permissions),
         web.get("/v2.0/vehicles/{id}/signals", get_signals),
         web.post("/v2.0/vehicles/{id}/batch", batch),
         web.delete("/v2.0/vehicles/{id}/application", disconnect),
+        web.post("/v2.0/vehicles/{id}/webhooks/{webhook_id}", subscribe_webhook),
+        web.delete("/v2.0/vehicles/{id}/webhooks/{webhook_id}", unsubscribe_webhook),
         web.get("/v2.0/vehicles/{id}/{path:.+}", get_signal),
         web.post("/v2.0/vehicles/{id}/{path:.+}", post_command),
+        # The SDKs ask with a trailing slash; both forms are served.
+        web.get("/v2.0/management/connections", list_connections_v2),
+        web.get("/v2.0/management/connections/", list_connections_v2),
+        web.delete("/v2.0/management/connections", delete_connections_v2),
+        web.delete("/v2.0/management/connections/", delete_connections_v2),
         web.get("/v3/connections", list_connections),
         web.get("/v3/connections/{id}", get_connection),
         web.delete("/v3/connections/{id}", delete_connection),

@@ -162,7 +162,12 @@ COMMANDS: Final[Mapping[str, Endpoint]] = {
     v.SET_DESTINATION: Endpoint(
         "POST", v.SET_DESTINATION, "control_navigation", v.SET_DESTINATION, signal=False
     ),
+    v.NAVIGATION_DESTINATION: Endpoint(
+        "POST", v.NAVIGATION_DESTINATION, "control_navigation", v.SET_DESTINATION, signal=False
+    ),
 }
+# The seed spec's path and the one Smartcar's API serves: same body, same effect.
+DESTINATION_PATHS: Final = frozenset({v.SET_DESTINATION, v.NAVIGATION_DESTINATION})
 
 
 def normalize_path(path: str) -> str:
@@ -233,7 +238,7 @@ def validate_command(path: str, body: Any) -> None:
             or not (0.5 <= limit <= 1.0)
         ):
             raise errors.validation("'limit' must be a number between 0.5 and 1.0.")
-    elif path == v.SET_DESTINATION:
+    elif path in DESTINATION_PATHS:
         try:
             validate_coordinates(body.get("latitude"), body.get("longitude"))
         except ValueError as err:
@@ -260,7 +265,7 @@ def execute_command(path: str, vehicle: Vehicle, body: Mapping[str, Any]) -> dic
             vehicle.unlock()
     elif path == v.CHARGE_LIMIT:
         vehicle.set_charge_limit(float(body["limit"]))
-    elif path == v.SET_DESTINATION:
+    elif path in DESTINATION_PATHS:
         vehicle.set_destination(body["latitude"], body["longitude"], body.get("address"))
     return dict(COMMAND_OK)
 

@@ -32,6 +32,9 @@ FUEL: Final = "/fuel"
 ENGINE_OIL: Final = "/engine/oil"
 DTCS: Final = "/diagnostics/dtcs"
 SET_DESTINATION: Final = "/commands/set-destination"
+# Where Smartcar's real API (and its SDKs) take the destination; the simulator serves both
+# paths alike. A car "has" it when it has SET_DESTINATION (the capability name).
+NAVIGATION_DESTINATION: Final = "/navigation/destination"
 
 EV_CAPABILITIES: Final = frozenset(
     {BATTERY, CHARGE, CHARGE_LIMIT, SECURITY, LOCATION, ODOMETER, DTCS, SET_DESTINATION}

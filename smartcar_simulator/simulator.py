@@ -24,6 +24,12 @@ from .vehicles import Vehicle, build_fleet
 DEFAULT_CLIENT_ID: Final = "sim-client-id"
 DEFAULT_CLIENT_SECRET: Final = "sim-client-secret"
 DEFAULT_APP_NAME: Final = "Home Assistant"
+# The application management token (AMT) of Smartcar's Dashboard: unsubscribes a vehicle from a
+# webhook (`DELETE /vehicles/{id}/webhooks/{webhook_id}`, `Authorization: Bearer <AMT>`) and
+# authenticates the v2 management API (`/v2.0/management/connections`, Basic `default:<AMT>`).
+DEFAULT_MANAGEMENT_TOKEN: Final = "sim-management-token"
+# The one webhook the simulated application has configured in its Dashboard.
+DEFAULT_WEBHOOK_ID: Final = "5e0a3f2c-8b1d-4c7e-9f6a-2d4b8c0e1f53"
 
 ACTIONS: Final = frozenset({"plug", "unplug", "drive", "park", "set"})
 
@@ -46,6 +52,8 @@ class Simulator:
         refresh_grace: float = DEFAULT_REFRESH_GRACE,
         rate_limit: int = DEFAULT_RATE_LIMIT,
         rate_limit_window: float = DEFAULT_RATE_WINDOW,
+        management_token: str = DEFAULT_MANAGEMENT_TOKEN,
+        webhook_ids: Iterable[str] = (DEFAULT_WEBHOOK_ID,),
     ) -> None:
         self.clock = clock if clock is not None else VirtualClock()
         specs = list(fleet) if fleet is not None else default_fleet(extra_vehicles)
@@ -54,6 +62,9 @@ class Simulator:
         self.client_id = client_id
         self.client_secret = client_secret
         self.app_name = app_name
+        self.management_token = management_token
+        # webhook id -> the vehicle ids subscribed to it
+        self.webhooks: dict[str, set[str]] = {webhook_id: set() for webhook_id in webhook_ids}
         self.user_id = user_id
         self.fleet: dict[str, Vehicle] = build_fleet(specs, self.clock)
         self._by_key = {vehicle.key: vehicle for vehicle in self.fleet.values()}
@@ -150,6 +161,25 @@ class Simulator:
             return False
         return client_secret is None or client_secret == self.client_secret
 
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def subscribe_webhook(self, webhook_id: str, key_or_id: str) -> None:
+        """Subscribe a vehicle to a webhook (again is fine); KeyError for an unknown webhook."""
+        vehicle = self.vehicle(key_or_id)
+        self.webhooks[webhook_id].add(vehicle.id)
+        self.changed()
+
+    def unsubscribe_webhook(self, webhook_id: str, key_or_id: str) -> None:
+        """Unsubscribe a vehicle (not subscribed is fine); KeyError for an unknown webhook."""
+        vehicle = self.vehicle(key_or_id)
+        self.webhooks[webhook_id].discard(vehicle.id)
+        self.changed()
+
+    def subscriptions(self, key_or_id: str) -> list[str]:
+        """The webhook ids a vehicle is subscribed to."""
+        vehicle_id = self.vehicle(key_or_id).id
+        return [w for w, vehicle_ids in self.webhooks.items() if vehicle_id in vehicle_ids]
+
     # -- faults -------------------------------------------------------------------------------
 
     def inject_fault(
@@ -217,5 +247,6 @@ class Simulator:
                 if (denied := self.accounts.denied(vehicle.id))
             },
             "faults": [fault.as_json() for fault in self.faults.list()],
+            "webhooks": {w: sorted(vehicle_ids) for w, vehicle_ids in self.webhooks.items()},
             "rate_limit": {"limit": self.meter.rate_limit, "window": self.meter.window},
         }

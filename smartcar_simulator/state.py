@@ -41,6 +41,7 @@ def dump_state(sim: Simulator) -> dict[str, Any]:
         "accounts": sim.accounts.dump(),
         "tokens": sim.tokens.dump(),
         "vehicles": {vehicle.id: vehicle.as_dict() for vehicle in sim.vehicles},
+        "webhooks": {w: sorted(vehicle_ids) for w, vehicle_ids in sim.webhooks.items()},
     }
 
 
@@ -63,6 +64,9 @@ def load_state(sim: Simulator, data: dict[str, Any]) -> None:
         for vehicle_id, saved in data.get("vehicles", {}).items():
             if vehicle_id in sim.fleet:
                 sim.fleet[vehicle_id].load(saved)
+        for webhook_id, vehicle_ids in data.get("webhooks", {}).items():
+            if webhook_id in sim.webhooks:
+                sim.webhooks[webhook_id] = {v for v in vehicle_ids if v in sim.fleet}
     except (KeyError, TypeError, ValueError) as err:
         raise StateFileError(f"damaged state file: {err!r}") from err
 

@@ -22,7 +22,7 @@ from custom_components.smartcar.api import (
     UnitSystem,
 )
 from smartcar_simulator import Simulator
-from tests.conftest import SIM_START
+from tests.conftest import TEST_NOW
 
 from .conftest import EV_ID, PHEV_ID, ClientFactory, billed, http_requests
 
@@ -39,8 +39,8 @@ async def test_batch_every_signal(client: SmartcarClient, simulator: Simulator) 
         # Same values as the single GETs (only the request ids differ).
         assert reading == replace(single, meta=reading.meta)
         assert reading.meta == replace(single.meta, request_id=reading.meta.request_id)
-        assert reading.meta.data_age == SIM_START - timedelta(seconds=780)
-        assert reading.meta.fetched_at == SIM_START
+        assert reading.meta.data_age == TEST_NOW - timedelta(seconds=780)
+        assert reading.meta.fetched_at == TEST_NOW
         assert reading.meta.unit_system is UnitSystem.METRIC
         assert reading.meta.request_id == result.meta.request_id
     assert result.meta.request_id is not None
@@ -72,7 +72,7 @@ async def test_batch_partial_failure(make_client: ClientFactory, simulator: Simu
     battery = readings[Signal.BATTERY]
     assert isinstance(battery, Battery)
     assert battery.percent_remaining == pytest.approx(0.62)
-    assert battery.meta.data_age == SIM_START - timedelta(seconds=420)
+    assert battery.meta.data_age == TEST_NOW - timedelta(seconds=420)
     assert battery.meta.unit_system is UnitSystem.METRIC
     assert battery.meta.request_id == result.meta.request_id
     odometer = readings[Signal.ODOMETER]
@@ -127,7 +127,7 @@ async def test_batch_items_with_broken_bodies(client: SmartcarClient, simulator:
     assert isinstance(result.errors()[Signal.CHARGE], SmartcarResponseError)
     odometer = result.readings()[Signal.ODOMETER]
     assert odometer == Odometer(meta=odometer.meta, issues=("distance",))
-    assert odometer.meta.data_age == SIM_START - timedelta(seconds=420)
+    assert odometer.meta.data_age == TEST_NOW - timedelta(seconds=420)
     assert isinstance(result.readings()[Signal.LOCATION], Location)
 
 
@@ -169,7 +169,7 @@ async def test_batch_raw_restores_the_reading(client: SmartcarClient) -> None:
         restored = SmartcarClient.restore_reading(signal, item.raw)
         # Everything but the request id (which is no header of the item) comes back.
         assert restored == replace(item.reading, meta=replace(item.reading.meta, request_id=None))
-        assert restored.meta.data_age == SIM_START - timedelta(seconds=780)
+        assert restored.meta.data_age == TEST_NOW - timedelta(seconds=780)
         assert restored.meta.unit_system is UnitSystem.METRIC
 
 

@@ -30,7 +30,7 @@ from custom_components.smartcar.api import (
     client as client_module,
 )
 from smartcar_simulator import Simulator
-from tests.conftest import SIM_START
+from tests.conftest import TEST_NOW
 
 from .conftest import (
     EV_ID,
@@ -166,8 +166,8 @@ async def test_signals_ev(client: SmartcarClient, simulator: Simulator) -> None:
     location = signals.readings[Signal.LOCATION]
     assert isinstance(location, Location)
     assert (location.latitude, location.longitude) == (52.3676, 4.9041)
-    assert signals.meta.data_age == SIM_START - timedelta(seconds=420)
-    assert signals.meta.fetched_at == SIM_START
+    assert signals.meta.data_age == TEST_NOW - timedelta(seconds=420)
+    assert signals.meta.fetched_at == TEST_NOW
     assert signals.meta.unit_system is UnitSystem.METRIC
     assert billed(simulator, EV_ID) == {"GET /signals": 1}
 
@@ -184,7 +184,7 @@ async def test_signals_petrol_respects_permissions(make_client: ClientFactory) -
 
 async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -> None:
     """Each single signal GET on the PHEV (it has them all) matches the simulated truth."""
-    data_age = SIM_START - timedelta(seconds=780)
+    data_age = TEST_NOW - timedelta(seconds=780)
 
     battery = await client.async_get_battery(PHEV_ID)
     assert isinstance(battery, Battery)
@@ -244,7 +244,7 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
     for reading in readings:
         assert reading.issues == ()
         assert reading.meta.data_age == data_age
-        assert reading.meta.fetched_at == SIM_START
+        assert reading.meta.fetched_at == TEST_NOW
         assert reading.meta.unit_system is UnitSystem.METRIC
         assert _is_uuid(reading.meta.request_id)
     assert len({reading.meta.request_id for reading in readings}) == len(readings)
@@ -291,7 +291,7 @@ async def test_readings_follow_the_car(client: SmartcarClient, simulator: Simula
     assert odometer.distance is not None
     assert odometer.distance > 18234.5
     assert location.meta.data_age is not None
-    assert location.meta.data_age > SIM_START
+    assert location.meta.data_age > TEST_NOW
 
 
 # -- unit system --------------------------------------------------------------------------------
@@ -373,12 +373,12 @@ async def test_lock_and_unlock(client: SmartcarClient, simulator: Simulator) -> 
 
 
 async def test_set_destination(client: SmartcarClient, simulator: Simulator) -> None:
-    """The destination (with or without an address) reaches the car."""
-    _assert_success(await client.async_set_destination(EV_ID, 52.5, 13.4, "Alexanderplatz"))
+    """The destination reaches the car (Smartcar's API takes coordinates, no address)."""
+    _assert_success(await client.async_set_destination(EV_ID, 52.5, 13.4))
     assert simulator.vehicle("ev").state.destination == {
         "latitude": 52.5,
         "longitude": 13.4,
-        "address": "Alexanderplatz",
+        "address": None,
     }
     _assert_success(await client.async_set_destination(PHEV_ID, -90, 180))
     assert simulator.vehicle("phev").state.destination == {
@@ -386,7 +386,7 @@ async def test_set_destination(client: SmartcarClient, simulator: Simulator) -> 
         "longitude": 180.0,
         "address": None,
     }
-    assert billed(simulator, EV_ID) == {"POST /commands/set-destination": 1}
+    assert billed(simulator, EV_ID) == {"POST /navigation/destination": 1}
 
 
 # -- management API -----------------------------------------------------------------------------
@@ -399,7 +399,7 @@ async def test_list_and_get_connections(client: SmartcarClient) -> None:
     for connection in connections:
         assert connection.user_id == USER_ID
         assert connection.status is ConnectionStatus.ACTIVE
-        assert connection.created == SIM_START - timedelta(days=30)
+        assert connection.created == TEST_NOW - timedelta(days=30)
         assert await client.async_get_connection(connection.id) == connection
 
 

@@ -270,15 +270,15 @@ async def test_request_headers_and_bodies(stub: StubServer, session: aiohttp.Cli
         session, auth, api_url=f"{stub.url}/v2.0/", unit_system=UnitSystem.IMPERIAL
     )
     ok = {"status": "success", "message": "ok"}
-    for path in ("charge", "charge/limit", "security", "commands/set-destination"):
+    for path in ("charge", "charge/limit", "security", "navigation/destination"):
         stub.add("POST", f"/v2.0/vehicles/{VID}/{path}", ok)
     await client.async_start_charging(VID)
     await client.async_stop_charging(VID)
     await client.async_set_charge_limit(VID, 0.85)
     await client.async_lock(VID)
     await client.async_unlock(VID)
-    await client.async_set_destination(VID, 1, 2, "")
-    await client.async_set_destination(VID, 1.5, -2.5, "Home")
+    await client.async_set_destination(VID, 1, 2)
+    await client.async_set_destination(VID, 1.5, -2.5)
     assert [json.loads(r.body) for r in stub.requests] == [
         {"action": "START"},
         {"action": "STOP"},
@@ -286,7 +286,7 @@ async def test_request_headers_and_bodies(stub: StubServer, session: aiohttp.Cli
         {"action": "LOCK"},
         {"action": "UNLOCK"},
         {"latitude": 1.0, "longitude": 2.0},
-        {"latitude": 1.5, "longitude": -2.5, "address": "Home"},
+        {"latitude": 1.5, "longitude": -2.5},
     ]
     assert [r.headers["Authorization"] for r in stub.requests] == [
         f"Bearer token-{n}" for n in range(1, 8)

@@ -169,7 +169,7 @@ async def test_not_capable(client: SmartcarClient, simulator: Simulator) -> None
         await client.async_set_destination(PETROL_ID, 1.0, 2.0)
     assert billed(simulator, PETROL_ID) == {
         "GET /battery": 1,
-        "POST /commands/set-destination": 1,
+        "POST /navigation/destination": 1,
     }
 
 

@@ -72,7 +72,7 @@ async def test_bad_destination_is_not_sent(
 ) -> None:
     """Latitude outside ±90, longitude outside ±180, NaN, bool, ...: rejected before sending."""
     with pytest.raises(SmartcarInvalidArgumentError) as err:
-        await client.async_set_destination(EV_ID, latitude, longitude, "Somewhere")
+        await client.async_set_destination(EV_ID, latitude, longitude)
     assert "itude" in str(err.value)
     assert http_requests(simulator) == {}
     assert simulator.counters["billed"] == {}

@@ -246,7 +246,9 @@ def test_set_destination(stack: Stack) -> None:
     destination = sim.vehicle(EV_ID)["state"]["destination"]
     assert destination["latitude"] == pytest.approx(52.3731)
     assert destination["longitude"] == pytest.approx(4.8922)
-    assert destination["address"] == "Dam 1, Amsterdam"
+    # Smartcar's /navigation/destination takes coordinates only: the address is not sent.
+    assert destination.get("address") is None
+    assert sim.counters()["billed"][EV_ID]["by_path"]["POST /navigation/destination"] == 1
 
     before = billed_total(sim)
     answer = client.call_service(

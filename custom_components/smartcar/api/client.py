@@ -329,14 +329,17 @@ class SmartcarClient:
         return await self._command(vehicle_id, "/security", {"action": "UNLOCK"})
 
     async def async_set_destination(
-        self, vehicle_id: str, latitude: float, longitude: float, address: str | None = None
+        self, vehicle_id: str, latitude: float, longitude: float
     ) -> CommandResult:
-        """`POST /commands/set-destination`; coordinates are checked before sending."""
+        """`POST /navigation/destination`; coordinates are checked before sending.
+
+        Smartcar's API (and its SDKs) take the destination there, as `{latitude, longitude}`
+        only; the seed spec's `/commands/set-destination` with an `address` is not Smartcar's.
+        """
         lat, lon = validate_coordinates(latitude, longitude)
-        body: dict[str, Any] = {"latitude": lat, "longitude": lon}
-        if address:
-            body["address"] = address
-        return await self._command(vehicle_id, "/commands/set-destination", body)
+        return await self._command(
+            vehicle_id, "/navigation/destination", {"latitude": lat, "longitude": lon}
+        )
 
     # --- management API ----------------------------------------------------------------
 
