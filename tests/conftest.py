@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
-import time
+import os
 from typing import Any
 
 import pytest
@@ -17,7 +17,24 @@ pytest_plugins = ["pytest_homeassistant_custom_component"]
 
 CLIENT_ID = "sim-client-id"
 CLIENT_SECRET = "sim-client-secret"
-SIM_START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+DEFAULT_TEST_NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def _test_now() -> datetime:
+    """The instant every test starts from: `SMARTCAR_TEST_NOW` (ISO 8601) or a fixed default.
+
+    Never the wall clock, so the suite passes on any date; set the variable to try one.
+    """
+    text = os.environ.get("SMARTCAR_TEST_NOW", "").strip()
+    if not text:
+        return DEFAULT_TEST_NOW
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+TEST_NOW = _test_now()
 
 
 @pytest.fixture
@@ -34,7 +51,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture
 def simulator() -> Simulator:
     """A fresh simulated Smartcar world with a frozen virtual clock."""
-    return Simulator(clock=VirtualClock(start=SIM_START, frozen=True))
+    return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True))
 
 
 @pytest.fixture
@@ -52,5 +69,5 @@ def token_data(simulator: Simulator, **kwargs: Any) -> dict[str, Any]:
         "refresh_token": tokens.refresh_token,
         "token_type": "Bearer",
         "expires_in": int(tokens.expires_in),
-        "expires_at": time.time() + tokens.expires_in,
+        "expires_at": simulator.clock.timestamp() + tokens.expires_in,
     }

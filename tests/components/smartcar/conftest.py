@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import datetime, timedelta
+import time
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -13,42 +14,76 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
-from smartcar_simulator import Simulator
+from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, token_data
 
 
 class Clock:
-    """Home Assistant's notion of now (`dt_util.utcnow`), moved by hand."""
+    """One clock for Home Assistant and the simulator: the simulator's virtual clock.
 
-    def __init__(self, start: datetime) -> None:
-        self.now = start
+    Home Assistant reads it as `dt_util.utcnow()` and, for OAuth token expiry, as
+    `time.time()`; the simulator stamps its cars' reports and checks token expiry with it.
+    Moving it moves both. The event loop's clock is left alone: jumping it under the real
+    server's open connections breaks them (keep-alive and timeouts follow it).
+    """
+
+    def __init__(self, virtual: VirtualClock) -> None:
+        self._virtual = virtual
 
     def __call__(self) -> datetime:
-        return self.now
+        return self._virtual.now()
+
+    @property
+    def now(self) -> datetime:
+        """The shared now."""
+        return self._virtual.now()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self._virtual.set(moment)
+
+    def advance(self, elapsed: timedelta) -> datetime:
+        """Let `elapsed` pass for everyone; the new now."""
+        return self._virtual.advance(elapsed.total_seconds())
+
+    def timestamp(self) -> float:
+        """The shared now as POSIX seconds (what `time.time()` answers Home Assistant)."""
+        return self._virtual.timestamp()
 
 
-@pytest.fixture
-def clock() -> Generator[Clock]:
-    """Move what the integration reads as the time without moving the event loop's clock.
+class _TimeModule:
+    """The `time` module as HA's OAuth2 helper sees it: `time()` from the shared clock."""
 
-    The simulator is a real server: jumping the loop's clock under open connections breaks
-    them (keep-alive and timeouts follow that clock), so tests move `utcnow` only.
-    """
-    fake = Clock(dt_util.utcnow())
-    with patch("homeassistant.util.dt.utcnow", fake):
-        yield fake
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def time(self) -> float:
+        return self._clock.timestamp()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture(autouse=True)
+def clock(simulator: Simulator) -> Generator[Clock]:
+    """Every integration test runs on the simulator's clock, from `tests.conftest.TEST_NOW`."""
+    shared = Clock(simulator.clock)
+    with (
+        patch("homeassistant.util.dt.utcnow", shared),
+        patch("homeassistant.helpers.config_entry_oauth2_flow.time", _TimeModule(shared)),
+    ):
+        yield shared
 
 
 async def poll(
     hass: HomeAssistant, entry: MockConfigEntry, clock: Clock, elapsed: timedelta
 ) -> None:
-    """Let `elapsed` pass and run every car's scheduled refresh."""
-    clock.now += elapsed
+    """Let `elapsed` pass (for Home Assistant and the cars) and run every car's refresh."""
+    clock.advance(elapsed)
     for coordinator in entry.runtime_data.coordinators.values():
         await coordinator.async_refresh()
     await hass.async_block_till_done()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from smartcar_simulator import Simulator
@@ -39,5 +39,5 @@ def billed_since(simulator: Simulator, before: dict[str, dict[str, int]]) -> dic
 
 def expire_access_token(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Make Home Assistant find its access token expired (the next request refreshes it)."""
-    token = {**entry.data["token"], "expires_at": time.time() - 60}
+    token = {**entry.data["token"], "expires_at": dt_util.utcnow().timestamp() - 60}
     hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})

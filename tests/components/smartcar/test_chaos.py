@@ -36,6 +36,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -53,7 +54,7 @@ from custom_components.smartcar.api.const import DEFAULT_TIMEOUT
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.faults import Fault
-from tests.conftest import SIM_START
+from tests.conftest import TEST_NOW
 
 from .conftest import Clock, poll
 
@@ -117,7 +118,7 @@ def options() -> dict[str, Any]:
 @pytest.fixture
 def simulator() -> Simulator:
     """The three default cars and a generated one."""
-    return Simulator(clock=VirtualClock(start=SIM_START, frozen=True), extra_vehicles=1)
+    return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), extra_vehicles=1)
 
 
 class Chaos:
@@ -196,15 +197,6 @@ class Chaos:
 
     # --- time, tokens, reauthentication ----------------------------------------------------
 
-    def sync_token(self) -> None:
-        """Home Assistant and the simulator keep time apart: expire the token where it died."""
-        token = self.entry.data["token"]
-        if self.simulator.tokens.authenticate(token["access_token"]) is None:
-            self.hass.config_entries.async_update_entry(
-                self.entry,
-                data={**self.entry.data, "token": {**token, "expires_at": time.time() - 60}},
-            )
-
     async def settle(self) -> None:
         """Sign in again when Smartcar refused us; make sure the entry is loaded."""
         await self.hass.async_block_till_done()
@@ -233,9 +225,7 @@ class Chaos:
         self.entry.runtime_data.client._timeout = self.client_timeout
 
     async def cycle(self, elapsed: timedelta = HOUR) -> None:
-        """Let time pass on both sides and run every car's refresh."""
-        self.simulator.clock.advance(elapsed.total_seconds())
-        self.sync_token()
+        """Let time pass (one clock for both sides) and run every car's refresh."""
         await poll(self.hass, self.entry, self.clock, elapsed)
         await self.settle()
 
@@ -359,7 +349,7 @@ async def test_chaos(
     assert refresh_token != first_refresh_token
     assert refresh_accepted(simulator, refresh_token)
     refreshes = simulator.counters["token_requests"]["refresh_token"]
-    token = {**entry.data["token"], "expires_at": time.time() - 60}
+    token = {**entry.data["token"], "expires_at": dt_util.utcnow().timestamp() - 60}
     hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
     await chaos.cycle()
     assert simulator.counters["token_requests"]["refresh_token"] == refreshes + 1

@@ -245,13 +245,14 @@ async def test_set_destination(
         },
         blocking=True,
     )
+    # Smartcar's /navigation/destination takes coordinates only: the address is not sent.
     assert simulator.vehicle(EV_ID).state.destination == {
         "latitude": 52.3731,
         "longitude": 4.8922,
-        "address": "Dam 1, Amsterdam",
+        "address": None,
     }
     # No signal shows a destination, so there is nothing to confirm by reading.
-    assert billed_since(simulator, before) == {EV_ID: {"POST /commands/set-destination": 1}}
+    assert billed_since(simulator, before) == {EV_ID: {"POST /navigation/destination": 1}}
 
 
 async def test_set_destination_not_supported(

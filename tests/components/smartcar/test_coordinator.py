@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-import time
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -118,7 +118,7 @@ async def test_expired_access_token_is_refreshed_and_stored(
     await poll(hass, init_integration, clock, timedelta(hours=1))
     new = init_integration.data["token"]
     assert new["refresh_token"] != old["refresh_token"]
-    assert new["expires_at"] > time.time()
+    assert new["expires_at"] > dt_util.utcnow().timestamp()
     assert simulator.counters["token_requests"]["refresh_token"] == 1
     assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
 

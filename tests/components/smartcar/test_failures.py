@@ -41,13 +41,16 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
-from tests.conftest import SIM_START
+from tests.conftest import TEST_NOW
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 from .flow_helpers import approve_consent
 from .helpers import billed_paths as billed, billed_total, expire_access_token
 
 BATCH = "POST /v2.0/vehicles/{id}/batch"
+# The simulator's rate-limit window: two hours, so that the hourly polls of these tests reach
+# a limit that the setup's requests still count against.
+RATE_WINDOW = 7200
 HOUR = timedelta(hours=1)
 
 LOCK = "lock.tesla_model_3"
@@ -82,7 +85,11 @@ def rate_limit() -> int:
 @pytest.fixture
 def simulator(rate_limit: int) -> Simulator:
     """The default world, with the rate limit of the test."""
-    return Simulator(clock=VirtualClock(start=SIM_START, frozen=True), rate_limit=rate_limit)
+    return Simulator(
+        clock=VirtualClock(start=TEST_NOW, frozen=True),
+        rate_limit=rate_limit,
+        rate_limit_window=RATE_WINDOW,
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -437,17 +444,21 @@ async def test_smartcars_own_rate_limit_is_respected(
     """Smartcar's real per-vehicle limit: its retry-after header is honoured for every car."""
     entities = vehicle_entities(hass, init_integration, EV_ID)
     before = states(hass, entities)
+    asked = batches(simulator)
     await poll(hass, init_integration, clock, HOUR)  # setup used 10 of 12: every car is refused
+    assert batches(simulator) == asked + 3
     throttled = http_total(simulator)
     for _ in range(3):
         await poll(hass, init_integration, clock, timedelta(minutes=19))
-    assert http_total(simulator) == throttled  # 57 minutes: the hour is not over
+    # 57 minutes: the setup's requests are still inside Smartcar's two-hour window.
+    assert http_total(simulator) == throttled
     assert states(hass, entities) == before
 
-    simulator.clock.advance(3600)  # Smartcar's window moves on with time too
-    await poll(hass, init_integration, clock, timedelta(minutes=4))
-    assert batches(simulator) > 0
-    assert http_total(simulator) == throttled + 3
+    await poll(hass, init_integration, clock, timedelta(minutes=4))  # now they left it
+    assert batches(simulator) == asked + 6
+    # Besides the three batches: the token refresh the two hours made due.
+    assert http_total(simulator) == throttled + 3 + 1
+    assert simulator.counters["token_requests"]["refresh_token"] == 1
     assert states(hass, entities) == before
 
 

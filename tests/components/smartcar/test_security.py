@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import logging
-import time
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -45,6 +44,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -56,7 +56,7 @@ from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.accounts import Accounts
 from smartcar_simulator.tokens import OAuthError, TokenSet
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, SIM_START, token_data
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW, token_data
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Clock, endpoints, poll
 from .helpers import billed_by_vehicle as billed, billed_since, expire_access_token
@@ -84,9 +84,7 @@ def extra_vehicles() -> int:
 @pytest.fixture
 def simulator(extra_vehicles: int) -> Simulator:
     """The default world (plus generated cars when a test asks for them)."""
-    return Simulator(
-        clock=VirtualClock(start=SIM_START, frozen=True), extra_vehicles=extra_vehicles
-    )
+    return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), extra_vehicles=extra_vehicles)
 
 
 def refresh_accepted(simulator: Simulator, refresh_token: str) -> bool:
@@ -217,7 +215,7 @@ async def test_restart_right_after_a_rotation_loses_nothing(
     # Down long enough for the old refresh token to die and the access token to expire.
     simulator.clock.advance(7200)
     assert not refresh_accepted(simulator, old)
-    token = {**stored["data"]["token"], "expires_at": time.time() - 60}
+    token = {**stored["data"]["token"], "expires_at": dt_util.utcnow().timestamp() - 60}
     hass.config_entries.async_update_entry(
         init_integration, data={**stored["data"], "token": token}
     )
@@ -353,7 +351,7 @@ async def test_commands_only_reach_the_vehicles_of_their_entry(
         {"device_id": leaf_device.id, "latitude": 52.1, "longitude": 5.1},
         blocking=True,
     )
-    assert billed_since(simulator, before) == {leaf.id: {"POST /commands/set-destination": 1}}
+    assert billed_since(simulator, before) == {leaf.id: {"POST /navigation/destination": 1}}
     assert leaf.state.destination == {"latitude": 52.1, "longitude": 5.1, "address": None}
     for vehicle_id in (EV_ID, PHEV_ID, PETROL_ID):
         assert simulator.vehicle(vehicle_id).state.destination is None
@@ -365,7 +363,7 @@ async def test_commands_only_reach_the_vehicles_of_their_entry(
         {"device_id": ev_device.id, "latitude": 52.2, "longitude": 5.2},
         blocking=True,
     )
-    assert billed_since(simulator, before) == {EV_ID: {"POST /commands/set-destination": 1}}
+    assert billed_since(simulator, before) == {EV_ID: {"POST /navigation/destination": 1}}
     assert leaf.state.destination == {"latitude": 52.1, "longitude": 5.1, "address": None}
 
     # With the other entry unloaded its car is out of reach, and nothing goes elsewhere.
@@ -431,11 +429,12 @@ async def test_debug_session_logs_no_secret(
     await poll(hass, config_entry, clock, HOUR)
     await poll(hass, config_entry, clock, HOUR)
 
-    # Two rotations.
+    # Two rotations forced (besides the ones the hours so far brought on their own).
+    rotated = len(refreshes)
     for _ in range(2):
         expire_access_token(hass, config_entry)
         await poll(hass, config_entry, clock, HOUR)
-    assert len(refreshes) == 2
+    assert len(refreshes) == rotated + 2
 
     # Commands, one refused.
     await hass.services.async_call(
