@@ -60,7 +60,7 @@ from .const import (
     POLICY_FIXED,
     RETRY_DELAYS,
 )
-from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy, polling_room
+from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy, month_bounds, polling_room
 from .store import SmartcarStore
 
 MIN_WAIT = timedelta(minutes=1)
@@ -183,7 +183,15 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._previous: dict[Signal, SignalReading] = {}
         self._last_poll: datetime | None = max(memory.polled.values(), default=None)
         self._blocked_until: datetime | None = None
+        # Why nothing may be sent before `_blocked_until`: "rate_limited" or "billing_limit".
+        self._blocked_reason = "rate_limited"
         self._failures = 0
+        # Before the first batch of a new entry, no entity exists yet: read all that is granted
+        # to learn what the car supports. After it, only what enabled entities show.
+        self._discovering = not self.restored
+        # `homeassistant.update_entity`: signals asked for by entities updated together.
+        self._requested: set[Signal] = set()
+        self._requested_read: asyncio.Task[None] | None = None
         self.next_poll: datetime | None = None
         if self.restored:
             self._plan_next(dt_util.utcnow())
@@ -219,10 +227,13 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         return max(self.policy.budget - self.requests_this_month, 0)
 
     def needed_signals(self) -> set[Signal]:
-        """Signals some enabled entity listens to (all available ones before any exists)."""
-        contexts = {c for c in self.async_contexts() if isinstance(c, Signal)}
-        if not contexts:
+        """Signals some enabled entity shows (all available ones for a new entry's first look).
+
+        With every signal entity disabled, this is empty and the car reads nothing.
+        """
+        if self._discovering:
             return set(self.available_signals)
+        contexts = {c for c in self.async_contexts() if isinstance(c, Signal)}
         return contexts & self.available_signals
 
     def _plan_input(self, now: datetime) -> PlanInput:
@@ -237,6 +248,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         )
 
     def _wait_until(self, when: datetime, now: datetime) -> None:
+        # Look again at the latest when the month turns: its request count starts afresh.
+        when = min(when, month_bounds(now)[1])
         self.next_poll = when
         self.update_interval = max(when - now, MIN_WAIT)
 
@@ -306,16 +319,14 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         except SmartcarRateLimitError as err:
             # Nothing goes to this vehicle before retry-after; the values stay.
             wait = timedelta(seconds=err.retry_after or 60)
-            self._blocked_until = now + wait
-            self._wait_until(self._blocked_until, now)
+            self._block(now, now + wait, "rate_limited")
             LOGGER.warning(
                 "%s: Smartcar asks to slow down; next request in %s", self.vehicle.name, wait
             )
             return self.data
         except SmartcarBillingError:
             self._count(now, len(wanted), command=command)
-            self._blocked_until = now + BILLING_RETRY
-            self._wait_until(self._blocked_until, now)
+            self._block(now, now + BILLING_RETRY, "billing_limit")
             LOGGER.warning("%s: Smartcar's request limit is reached", self.vehicle.name)
             issues.billing_limit(
                 self.hass, self.config_entry.entry_id, self.vehicle.id, self.vehicle.name
@@ -352,6 +363,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             ) from err
         self._count(now, len(wanted), command=command)
         self._failures = 0
+        self._discovering = False
         if self._blocked_until is not None:
             self._blocked_until = None
             issues.clear_billing_limit(self.hass, self.config_entry.entry_id, self.vehicle.id)
@@ -364,6 +376,31 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._memory.learnt = self.policy.export()
         self._plan_next(now)
         return data
+
+    def _block(self, now: datetime, until: datetime, reason: str) -> None:
+        """Send nothing to this vehicle before `until` (Smartcar said so)."""
+        self._blocked_until, self._blocked_reason = until, reason
+        self._wait_until(until, now)
+
+    def _refuse_if_blocked(self, now: datetime, *, refresh: bool) -> None:
+        """Raise why nothing may be sent now: reauthentication pending, retry-after, billing.
+
+        The messages of an explicit refresh and of a command differ (`refresh`).
+        """
+        placeholders = {"vehicle": self.vehicle.name}
+        if self.account.auth_failed:
+            reason = "auth_failed"
+        elif self._blocked_until is not None and now < self._blocked_until:
+            reason = self._blocked_reason
+            local = dt_util.as_local(self._blocked_until)
+            placeholders["until"] = local.strftime("%Y-%m-%d %H:%M %Z")
+        else:
+            return
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=f"refresh_{reason}" if refresh else reason,
+            translation_placeholders=placeholders,
+        )
 
     def _merge(self, result: BatchResult, now: datetime) -> VehicleData:
         readings = dict(self.data.readings)
@@ -396,7 +433,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 # An asleep or throttled car: the last values stay, with their data age.
                 LOGGER.debug("%s: %s: %s", self.vehicle.name, signal.value, error)
                 if isinstance(error, SmartcarRateLimitError):
-                    self._blocked_until = now + timedelta(seconds=error.retry_after or 60)
+                    self._block(
+                        now, now + timedelta(seconds=error.retry_after or 60), "rate_limited"
+                    )
             else:
                 if signal not in failed:
                     LOGGER.warning("%s: %s failed: %s", self.vehicle.name, signal.value, error)
@@ -440,10 +479,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         makes room); the confirmation reads only the signal the command touched.
         """
         now = dt_util.utcnow()
-        if self.account.auth_failed:
-            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
-        if self._blocked_until is not None and now < self._blocked_until:
-            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="rate_limited")
+        self._refuse_if_blocked(now, refresh=False)
         try:
             async with self.account.limiter:
                 await command()
@@ -504,6 +540,57 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             LOGGER.debug("%s: confirmation read failed: %s", self.vehicle.name, err)
             return
         self.async_set_updated_data(data)
+
+    # --- explicit refresh (homeassistant.update_entity) -----------------------------------
+
+    async def async_read_now(self, signals: Iterable[Signal]) -> None:
+        """Read these signals at once: one batch for every entity updated in the same call.
+
+        Counted against the budget like a command and never refused for it; refused (with
+        the reason and until when) while Smartcar said to wait or reauthentication is pending.
+        """
+        wanted = set(signals) & self.available_signals
+        if not wanted:
+            return
+        self._refuse_if_blocked(dt_util.utcnow(), refresh=True)
+        self._requested |= wanted
+        if self._requested_read is None:
+            self._requested_read = self.hass.async_create_task(
+                self._async_read_requested(), eager_start=False
+            )
+        await asyncio.shield(self._requested_read)
+
+    async def _async_read_requested(self) -> None:
+        # Entities updated by the same call ask in the same turn of the loop: gather them.
+        await asyncio.sleep(0)
+        signals, self._requested, self._requested_read = self._requested, set(), None
+        now = dt_util.utcnow()
+        LOGGER.debug(
+            "%s: reading %s now, as asked (update_entity)",
+            self.vehicle.name,
+            ", ".join(sorted(s.value for s in signals)),
+        )
+        try:
+            data = await self._async_fetch(sorted(signals), now, command=True)
+        except ConfigEntryAuthFailed as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="refresh_auth_failed",
+                translation_placeholders={"vehicle": self.vehicle.name},
+            ) from err
+        except UpdateFailed as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="refresh_failed",
+                translation_placeholders={
+                    "vehicle": self.vehicle.name,
+                    "error": str(err.__cause__ or err),
+                },
+            ) from err
+        self.async_set_updated_data(data)
+        # Smartcar refused the read itself (429, BILLING): say so, the values stay.
+        self._refuse_if_blocked(now, refresh=True)
 
     @callback
     def signal_available(self, signal: Signal) -> bool:

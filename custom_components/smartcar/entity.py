@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Permission, Signal, SignalReading
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import SmartcarCoordinator
 
 
@@ -55,9 +56,30 @@ class SmartcarVehicleEntity(CoordinatorEntity[SmartcarCoordinator]):
     ) -> None:
         """Name, unique id and device from the vehicle and the description."""
         super().__init__(coordinator, context=context)
+        self._reads = frozenset() if context is None else frozenset({context})
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.vehicle.id}_{description.key}"
         self._attr_device_info = device_info(coordinator)
+
+    async def async_read(self) -> None:
+        """Read the signal this entity shows, at once (`smartcar.refresh`).
+
+        Entities read together share one batch; one that shows no signal reads nothing.
+        Raises a translated error when nothing may be sent now.
+        """
+        await self.coordinator.async_read_now(self._reads)
+
+    async def async_update(self) -> None:
+        """`homeassistant.update_entity`: read at once.
+
+        Home Assistant logs an exception raised here with a traceback and tells the caller
+        nothing, so a refusal (retry-after, billing stop, reauthentication) is one warning
+        line instead; `smartcar.refresh` raises it to the caller.
+        """
+        try:
+            await self.async_read()
+        except HomeAssistantError as err:
+            LOGGER.warning("%s was not updated: %s", self.entity_id, err)
 
 
 class SmartcarEntity(SmartcarVehicleEntity):

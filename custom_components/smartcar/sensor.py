@@ -217,7 +217,8 @@ VEHICLE_SENSORS: tuple[SmartcarVehicleSensorDescription, ...] = (
         key="requests_this_month",
         translation_key="requests_this_month",
         entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL,
+        # Starts again from 0 every month: long-term statistics count a drop as a new cycle.
+        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda c: c.requests_this_month,
     ),
     SmartcarVehicleSensorDescription(

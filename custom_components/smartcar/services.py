@@ -1,11 +1,15 @@
-"""Actions no entity covers: set a navigation destination."""
+"""Actions: set a navigation destination, and read entities now (saying why when refused)."""
 
 from __future__ import annotations
+
+import asyncio
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.entity_component import DATA_INSTANCES
+from homeassistant.helpers.service import async_extract_entity_ids
 import voluptuous as vol
 
 from .api import Permission, SmartcarInvalidArgumentError, validate_coordinates
@@ -15,15 +19,19 @@ from .const import (
     ATTR_LATITUDE,
     ATTR_LONGITUDE,
     DOMAIN,
+    SERVICE_REFRESH,
     SERVICE_SET_DESTINATION,
 )
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
+from .entity import SmartcarVehicleEntity
 
 SET_DESTINATION_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Required(ATTR_LATITUDE): vol.Coerce(float),
         vol.Required(ATTR_LONGITUDE): vol.Coerce(float),
+        # Still accepted so existing automations keep working, but not sent: Smartcar's
+        # `/navigation/destination` takes only latitude and longitude.
         vol.Optional(ATTR_ADDRESS): cv.string,
     }
 )
@@ -67,10 +75,33 @@ async def _async_set_destination(call: ServiceCall) -> None:
             translation_placeholders={"permission": Permission.CONTROL_NAVIGATION.value},
         )
     vehicle_id = coordinator.vehicle.id
-    address = call.data.get(ATTR_ADDRESS)
     await coordinator.async_command(
-        lambda: coordinator.client.async_set_destination(vehicle_id, latitude, longitude, address)
+        lambda: coordinator.client.async_set_destination(vehicle_id, latitude, longitude)
     )
+
+
+def _smartcar_entity(hass: HomeAssistant, entity_id: str) -> SmartcarVehicleEntity | None:
+    """The loaded Smartcar entity of this id (as `homeassistant.update_entity` finds it)."""
+    component = hass.data.get(DATA_INSTANCES, {}).get(entity_id.partition(".")[0])
+    entity = component.get_entity(entity_id) if component is not None else None
+    return entity if isinstance(entity, SmartcarVehicleEntity) else None
+
+
+async def _async_refresh(call: ServiceCall) -> None:
+    """Read the targeted entities now: one batch per car, errors raised to the caller."""
+    entity_ids = await async_extract_entity_ids(call)
+    entities = [
+        entity
+        for entity_id in sorted(entity_ids)
+        if (entity := _smartcar_entity(call.hass, entity_id)) is not None
+    ]
+    if not entities:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_smartcar_entity",
+            translation_placeholders={"entities": ", ".join(sorted(entity_ids)) or "-"},
+        )
+    await asyncio.gather(*(entity.async_read() for entity in entities))
 
 
 @callback
@@ -78,4 +109,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, for every entry)."""
     hass.services.async_register(
         DOMAIN, SERVICE_SET_DESTINATION, _async_set_destination, schema=SET_DESTINATION_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_REFRESH, _async_refresh, schema=cv.make_entity_service_schema({})
     )
