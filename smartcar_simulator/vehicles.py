@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import math
 from typing import Any, Final
 
@@ -123,7 +123,7 @@ class Vehicle:
     def __init__(self, spec: VehicleSpec, clock: VirtualClock) -> None:
         self.spec = spec
         self._clock = clock
-        self._state = self._initial_state(spec)
+        self._state = self._initial_state(spec, clock.now())
         self._derive_charge()
         now = clock.timestamp()
         self._t = now
@@ -133,8 +133,12 @@ class Vehicle:
         self.on_change: Callable[[], None] | None = None
 
     @staticmethod
-    def _initial_state(spec: VehicleSpec) -> VehicleState:
+    def _initial_state(spec: VehicleSpec, now: datetime) -> VehicleState:
         init = dict(spec.initial)
+        if "dtcs" in init:
+            # A code's `age` (seconds before the start) becomes its timestamp: the world is
+            # the same whatever instant the simulator starts at.
+            init["dtcs"] = [_dated_code(code, now) for code in init["dtcs"]]
         state = VehicleState(
             latitude=float(init.pop("latitude", 0.0)),
             longitude=float(init.pop("longitude", 0.0)),
@@ -555,3 +559,12 @@ def build_fleet(specs: Iterable[VehicleSpec], clock: VirtualClock) -> dict[str, 
         fleet[spec.id] = Vehicle(spec, clock)
         keys.add(spec.key)
     return fleet
+
+
+def _dated_code(code: Mapping[str, Any], now: datetime) -> dict[str, str]:
+    """A trouble code with its timestamp (from `age` seconds before `now`, if given so)."""
+    if "age" not in code:
+        return dict(code)
+    moment = now - timedelta(seconds=float(code["age"]))
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {"code": str(code["code"]), "timestamp": stamp}

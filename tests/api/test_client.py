@@ -29,7 +29,7 @@ from custom_components.smartcar.api import (
     VehicleIds,
     client as client_module,
 )
-from smartcar_simulator import Simulator
+from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
 
 from .conftest import (
@@ -93,7 +93,7 @@ async def test_vehicle_ids_follow_pages(
     make_client: ClientFactory, serve, socket_enabled: None
 ) -> None:
     """63 vehicles take two pages of 50; every id comes back once, in order."""
-    big = Simulator(extra_vehicles=60)
+    big = Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), extra_vehicles=60)
     url = await serve(big)
     client = make_client(token=big.issue_tokens().access_token, base_url=url)
     ids = await client.async_get_vehicle_ids()
@@ -238,7 +238,9 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
     assert diagnostics.active_codes is not None
     assert [code.code for code in diagnostics.active_codes] == ["P0456"]
     assert diagnostics.active_codes[0].timestamp is not None
-    assert diagnostics.active_codes[0].timestamp.isoformat() == "2026-10-28T07:12:40+00:00"
+    assert diagnostics.active_codes[0].timestamp == TEST_NOW - timedelta(
+        days=5, minutes=47, seconds=20
+    )
 
     readings = [battery, charge, limit, security, location, odometer, fuel, oil, diagnostics]
     for reading in readings:

@@ -372,9 +372,15 @@ async def test_cancellation_is_not_swallowed(
 ) -> None:
     """Cancelling a call in flight raises CancelledError, not a SmartcarError."""
     client = make_client()
-    simulator.inject_fault(path="/battery", kind="slow", delay=2.0, count=1)
+    # The answer is held far longer than the test takes: the call is surely in flight.
+    simulator.inject_fault(path="/battery", kind="slow", delay=600, count=1)
     task = asyncio.create_task(client.async_get_battery(EV_ID))
-    await asyncio.sleep(0.2)
+    # Wait (bounded) until the simulator holds the request: the fault is then used up.
+    deadline = asyncio.get_running_loop().time() + 60
+    while simulator.faults.list():
+        assert asyncio.get_running_loop().time() < deadline, "the request never arrived"
+        await asyncio.sleep(0.01)
+    assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

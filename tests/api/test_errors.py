@@ -41,9 +41,9 @@ from custom_components.smartcar.api import (
     SmartcarVehicleStateError,
     StaticAuth,
 )
-from smartcar_simulator import Simulator
+from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.errors import ERROR_TYPES
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, ClientFactory, billed
 
@@ -139,7 +139,9 @@ async def test_injected_error_on_a_command(
 
 async def test_real_rate_limit(make_client: ClientFactory, serve, socket_enabled: None) -> None:
     """The simulator's own per-vehicle limit: 429 with retry-after parsed to seconds."""
-    sim = Simulator(rate_limit=2, rate_limit_window=600)
+    sim = Simulator(
+        clock=VirtualClock(start=TEST_NOW, frozen=True), rate_limit=2, rate_limit_window=600
+    )
     client = make_client(token=sim.issue_tokens().access_token, base_url=await serve(sim))
     await client.async_get_odometer(EV_ID)
     sim.clock.advance(100)
@@ -222,7 +224,8 @@ async def test_revoked_tokens(client: SmartcarClient, simulator: Simulator) -> N
 async def test_timeout(make_client: ClientFactory, simulator: Simulator) -> None:
     """A slow answer beyond the client's timeout is a SmartcarTimeoutError."""
     client = make_client(timeout=0.2)
-    simulator.inject_fault(path="/battery", kind="slow", delay=1.0, count=1)
+    # Held far beyond the timeout, so only the client's timeout can end the wait.
+    simulator.inject_fault(path="/battery", kind="slow", delay=600, count=1)
     with pytest.raises(SmartcarTimeoutError) as caught:
         await client.async_get_battery(EV_ID)
     assert isinstance(caught.value, SmartcarConnectionError)
@@ -235,7 +238,7 @@ async def test_timeout_names_the_attributes_request(
 ) -> None:
     """The attributes request has a name in messages too (no vehicle id, no URL)."""
     client = make_client(timeout=0.2)
-    simulator.inject_fault(path="/", kind="timeout", delay=1.0, count=1)
+    simulator.inject_fault(path="/", kind="timeout", delay=600, count=1)
     with pytest.raises(SmartcarTimeoutError) as caught:
         await client.async_get_attributes(EV_ID)
     assert str(caught.value) == "/vehicles/{id}: Smartcar did not answer in 0.2 s"
@@ -243,7 +246,7 @@ async def test_timeout_names_the_attributes_request(
 
 async def test_slow_but_in_time(make_client: ClientFactory, simulator: Simulator) -> None:
     """A slow answer within the timeout is fine."""
-    client = make_client(timeout=5)
+    client = make_client(timeout=60)  # generous: the answer comes after 0.1 s
     simulator.inject_fault(path="/odometer", kind="slow", delay=0.1, count=1)
     assert (await client.async_get_odometer(EV_ID)).distance == 18234.5
 
@@ -411,7 +414,7 @@ async def test_no_secret_in_error_messages(
 
     simulator.inject_fault(path="/battery", error={"type": "SERVER"}, count=1)
     await collect(client.async_get_battery(EV_ID))
-    simulator.inject_fault(path="/odometer", kind="slow", delay=1.0, count=1)
+    simulator.inject_fault(path="/odometer", kind="slow", delay=600, count=1)
     await collect(client.async_get_odometer(EV_ID))
     simulator.inject_fault(path="/location", kind="non_json", count=1)
     await collect(client.async_get_location(EV_ID))

@@ -323,7 +323,7 @@ async def test_token_endpoint_faults(
     with pytest.raises(SmartcarResponseError, match="tokens missing"):
         await oauth.async_refresh(refresh_token)
 
-    simulator.inject_fault(path="/oauth/token", kind="slow", delay=1.0, count=1)
+    simulator.inject_fault(path="/oauth/token", kind="slow", delay=600, count=1)
     impatient = SmartcarOAuth(
         session,
         client_id=CLIENT_ID,

@@ -10,8 +10,7 @@ import aiohttp
 import pytest
 
 from smartcar_simulator import Simulator, SimulatorServer, TokenSet, VirtualClock
-
-START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+from tests.conftest import TEST_NOW
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +31,8 @@ def sim_options() -> dict[str, Any]:
 
 @pytest.fixture
 def sim(sim_options: dict[str, Any]) -> Simulator:
-    """A simulator with a frozen virtual clock at START."""
-    return Simulator(clock=VirtualClock(start=START, frozen=True), **sim_options)
+    """A simulator with a frozen virtual clock at `tests.conftest.TEST_NOW`."""
+    return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), **sim_options)
 
 
 @pytest.fixture
@@ -54,6 +53,15 @@ async def http(server: SimulatorServer) -> AsyncIterator[aiohttp.ClientSession]:
 def tokens(sim: Simulator) -> TokenSet:
     """Tokens with every permission."""
     return sim.issue_tokens()
+
+
+def iso_ms(moment: datetime) -> str:
+    """A moment as Smartcar writes it ("2026-11-02T08:00:00.000Z"), for expected values.
+
+    Written out here rather than taken from the simulator, which it checks.
+    """
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def bearer(tokens: TokenSet | str) -> dict[str, str]:

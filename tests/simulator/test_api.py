@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import re
 from typing import Any
 import uuid
@@ -10,8 +11,9 @@ import aiohttp
 import pytest
 
 from smartcar_simulator import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Simulator
+from tests.conftest import TEST_NOW
 
-from .conftest import bearer
+from .conftest import bearer, iso_ms
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 READ_PATHS = [
@@ -98,7 +100,7 @@ async def test_every_read_path_by_capability(
             continue
         assert status == 200, (path, body)
         assert ISO_MS.match(resp.headers["sc-data-age"])
-        assert resp.headers["sc-fetched-at"] == "2026-11-02T08:00:00.000Z"
+        assert resp.headers["sc-fetched-at"] == iso_ms(TEST_NOW)
         assert resp.headers["sc-unit-system"] == "metric"
         _check_body(path, body)
 
@@ -144,7 +146,9 @@ async def test_values_follow_the_true_state(
     assert fuel["percentRemaining"] == 0.41
     assert fuel["amountRemaining"] == pytest.approx(0.41 * 52, abs=0.05)
     _, dtcs, _ = await _get(http, f"/v2.0/vehicles/{PHEV_ID}/diagnostics/dtcs", auth)
-    assert dtcs == {"activeCodes": [{"code": "P0456", "timestamp": "2026-10-28T07:12:40.000Z"}]}
+    # The PHEV's code was set 5 days, 47 min 20 s before the simulator's start.
+    stamp = (TEST_NOW - timedelta(days=5, minutes=47, seconds=20)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert dtcs == {"activeCodes": [{"code": "P0456", "timestamp": f"{stamp}.000Z"}]}
     _, security, _ = await _get(http, f"/v2.0/vehicles/{PETROL_ID}/security", auth)
     assert security["isLocked"] is False
     assert security["chargingPort"] == []
@@ -217,7 +221,8 @@ async def test_commands_change_the_next_read(
     _, security, resp = await _get(http, f"{base}/security", auth)
     assert security["isLocked"] is False
     assert {d["status"] for d in security["doors"]} == {"UNLOCKED"}
-    assert resp.headers["sc-data-age"] == "2026-11-02T08:01:00.000Z"  # a command is a report
+    # A command is a report: the data age is the command's (virtual) time.
+    assert resp.headers["sc-data-age"] == iso_ms(TEST_NOW + timedelta(seconds=60))
     assert await _post(http, f"{base}/security", auth, {"action": "LOCK"}) == (200, ok)
     assert (await _get(http, f"{base}/security", auth))[1]["isLocked"] is True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 import json
 from pathlib import Path
 import re
@@ -17,16 +18,31 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import TEST_NOW
+
+from .conftest import iso_ms
+
 ROOT = Path(__file__).resolve().parents[2]
 BASIC = "Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA=="
+# Bounds on real time for a process to start, answer and stop: generous, they only catch a hang.
+PATIENCE = 60
 
 
 class Running:
-    """A simulator process and what it printed."""
+    """A simulator process (its clock from TEST_NOW) and what it printed."""
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [sys.executable, "-m", "smartcar_simulator", "--port", "0", *args],
+            [
+                sys.executable,
+                "-m",
+                "smartcar_simulator",
+                "--port",
+                "0",
+                "--start",
+                TEST_NOW.isoformat(),
+                *args,
+            ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -34,7 +50,7 @@ class Running:
         )
         self.lines: list[str] = []
         self.url = ""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while not self.url:
             assert self.proc.stdout is not None
             ready, _, _ = select.select([self.proc.stdout], [], [], deadline - time.monotonic())
@@ -65,7 +81,7 @@ class Running:
             }
         request = urllib.request.Request(self.url + path, data=data, headers=headers)  # noqa: S310
         try:
-            with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=PATIENCE) as resp:  # noqa: S310
                 return resp.status, json.loads(resp.read())
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
@@ -73,7 +89,7 @@ class Running:
     def stop(self, signum: int = signal.SIGTERM) -> tuple[str, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signum)
-        out, err = self.proc.communicate(timeout=10)
+        out, err = self.proc.communicate(timeout=PATIENCE)
         return out, err
 
 
@@ -120,9 +136,12 @@ def test_cli_state_file_survives_restart(processes: list[Running], tmp_path: Pat
     second = Running("--frozen", "--state-file", state_file)
     processes.append(second)
     assert any("state loaded" in line for line in second.lines)
+    # The frozen clock resumes where it stopped, not at --start; the EV charged 20 minutes.
+    status, clock = second.request("/sim/clock")
+    assert clock["now"] == iso_ms(TEST_NOW + timedelta(seconds=1200))
     status, state = second.request("/sim/vehicles/ev")
     assert state["state"]["plugged"] is True
-    assert state["state"]["battery"] > 0.62
+    assert state["state"]["battery"] == pytest.approx(0.62 + 11 / 75 * 1200 / 3600)
     status, refreshed = second.request(
         "/oauth/token",
         form={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -147,7 +166,7 @@ def test_cli_rejects_non_loopback_host() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=10,
+        timeout=PATIENCE,
         check=False,
     )
     assert result.returncode == 2

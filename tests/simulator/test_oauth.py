@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 
 from smartcar_simulator import Simulator
+from tests.conftest import TEST_NOW
 
-from .conftest import START, bearer
+from .conftest import bearer, iso_ms
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -132,10 +133,9 @@ async def test_code_exchange_grants_requested_scope(
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 7200
     assert body["refresh_expires_in"] == 5184000
-    assert body["expiration"] == (START + timedelta(seconds=7200)).strftime(
-        "%Y-%m-%dT%H:%M:%S.000Z"
-    )
-    assert body["refresh_expiration"].startswith("2027-01-01T08:00:00")
+    # Expirations follow the simulator's clock (frozen at TEST_NOW), not the wall clock.
+    assert body["expiration"] == iso_ms(TEST_NOW + timedelta(seconds=7200))
+    assert body["refresh_expiration"] == iso_ms(TEST_NOW + timedelta(days=60))
     assert body["access_token"] != body["refresh_token"]
 
     headers = bearer(body["access_token"])
@@ -164,10 +164,13 @@ async def test_code_is_single_use_and_bound_to_redirect_uri(http: aiohttp.Client
 
 
 async def test_code_expires_after_ten_minutes(http: aiohttp.ClientSession, sim: Simulator) -> None:
-    code = await _code(http)
-    sim.clock.advance(601)
+    """A code is worth 600 s of virtual time: still good at 599 s, gone at 601 s."""
+    early, late = await _code(http), await _code(http)
+    sim.clock.advance(599)
+    await _exchange(http, early)
+    sim.clock.advance(2)
     status, body = await _token(
-        http, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+        http, {"grant_type": "authorization_code", "code": late, "redirect_uri": REDIRECT}
     )
     assert (status, body["error"]) == (400, "invalid_grant")
 

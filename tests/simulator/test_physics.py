@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 import time
 
 import pytest
 
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.vehicles import haversine_km
+from tests.conftest import TEST_NOW
 
-from .conftest import START
+from .conftest import iso_ms
 
 EV_CHARGE_PER_HOUR = 11 / 75
 PHEV_CHARGE_PER_HOUR = 3.6 / 18
@@ -18,22 +19,41 @@ PHEV_CHARGE_PER_HOUR = 3.6 / 18
 
 @pytest.fixture
 def world() -> Simulator:
-    return Simulator(clock=VirtualClock(start=START, frozen=True))
+    return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True))
 
 
 def test_clock_frozen_and_running() -> None:
-    clock = VirtualClock(start=START, frozen=True)
-    assert clock.now() == START
-    assert clock.advance(90) == START + timedelta(seconds=90)
-    clock.set(datetime(2027, 1, 1))  # naive means UTC
-    assert clock.now() == datetime(2027, 1, 1, tzinfo=UTC)
+    clock = VirtualClock(start=TEST_NOW, frozen=True)
+    assert clock.now() == TEST_NOW
+    assert clock.advance(90) == TEST_NOW + timedelta(seconds=90)
+    assert clock.now() == TEST_NOW + timedelta(seconds=90)  # frozen: stays there
+    tomorrow = (TEST_NOW + timedelta(days=1)).replace(tzinfo=None)
+    clock.set(tomorrow)  # naive means UTC
+    assert clock.now() == tomorrow.replace(tzinfo=UTC)
     with pytest.raises(ValueError, match="negative"):
         clock.advance(-1)
-    fast = VirtualClock(start=START, speed=3600)
-    time.sleep(0.02)
-    elapsed = (fast.now() - START).total_seconds()
-    assert 60 <= elapsed < 600  # 0.02 s real at 3600x: about 72 s virtual
-    assert VirtualClock(start=START, frozen=True).as_dict()["now"] == "2026-11-02T08:00:00.000Z"
+    assert VirtualClock(start=TEST_NOW, frozen=True).as_dict()["now"] == iso_ms(TEST_NOW)
+
+
+def test_running_clock_follows_real_time_times_speed() -> None:
+    """At 3600x, virtual time is real (monotonic) time times 3600, bounded on both sides.
+
+    No fixed sleep: wait (bounded) until a virtual minute has passed, then check the reading
+    against the real time measured around it.
+    """
+    before = time.monotonic()
+    fast = VirtualClock(start=TEST_NOW, speed=3600)
+    created = time.monotonic()
+    deadline = created + 30
+    while (fast.now() - TEST_NOW) < timedelta(minutes=1):
+        assert time.monotonic() < deadline, "the running clock did not move"
+        time.sleep(0.001)
+    asked = time.monotonic()
+    elapsed = (fast.now() - TEST_NOW).total_seconds()
+    after = time.monotonic()
+    slack = 0.001  # timedelta keeps microseconds
+    assert 3600 * (asked - created) - slack <= elapsed <= 3600 * (after - before) + slack
+    assert elapsed >= 60
 
 
 def test_charging_to_the_limit_then_fully_charged(world: Simulator) -> None:
@@ -42,11 +62,11 @@ def test_charging_to_the_limit_then_fully_charged(world: Simulator) -> None:
     assert ev.state.charge_state == "CHARGING"
     assert ev.state.charging is True
     state, reported_at = ev.reported()
-    assert reported_at == START  # plugging in is a change: reported at once
+    assert reported_at == TEST_NOW  # plugging in is a change: reported at once
 
     world.clock.advance(25 * 60)
     state, reported_at = ev.reported()
-    assert reported_at == START + timedelta(minutes=20)  # every 10 min while charging
+    assert reported_at == TEST_NOW + timedelta(minutes=20)  # every 10 min while charging
     assert state.battery == pytest.approx(0.62 + EV_CHARGE_PER_HOUR / 3)
     assert ev.state.battery == pytest.approx(0.62 + EV_CHARGE_PER_HOUR * 25 / 60)
 
@@ -56,7 +76,7 @@ def test_charging_to_the_limit_then_fully_charged(world: Simulator) -> None:
     assert state.battery == 0.8
     assert state.charge_state == "FULLY_CHARGED"
     assert reported_at.timestamp() == pytest.approx(
-        (START + timedelta(seconds=seconds_to_full)).timestamp(), abs=0.01
+        (TEST_NOW + timedelta(seconds=seconds_to_full)).timestamp(), abs=0.01
     )
     world.clock.advance(3600)  # idle: no new report
     assert ev.reported()[1] == reported_at
@@ -108,7 +128,7 @@ def test_driving_moves_location_and_odometer(world: Simulator) -> None:
     assert haversine_km(*start, *state.location) == pytest.approx(15, rel=0.01)
     assert state.battery == pytest.approx(0.62 - 15 * 0.155 / 75)
     reported, reported_at = ev.reported()
-    assert reported_at == START + timedelta(minutes=10)
+    assert reported_at == TEST_NOW + timedelta(minutes=10)
     assert reported.odometer == pytest.approx(18234.5 + 10)
 
     world.clock.advance(3600)
@@ -119,7 +139,7 @@ def test_driving_moves_location_and_odometer(world: Simulator) -> None:
     reported, reported_at = ev.reported()
     assert reported.location == target  # arrival is reported
     assert reported_at.timestamp() == pytest.approx(  # arrival time, within 2 s
-        (START + timedelta(hours=distance / 60)).timestamp(), abs=2
+        (TEST_NOW + timedelta(hours=distance / 60)).timestamp(), abs=2
     )
 
 
@@ -171,13 +191,19 @@ def test_set_validates(world: Simulator) -> None:
         world.vehicle("petrol").set(battery=0.5)
     with pytest.raises(ValueError, match="latitude"):
         ev.drive_to(95, 0)
+    world.clock.advance(90)
     ev.set(dtcs=["P0300"], locked=False, odometer=5.0)
-    assert ev.state.dtcs == [{"code": "P0300", "timestamp": "2026-11-02T08:00:00.000Z"}]
-    assert ev.reported()[0].locked is False
+    # A new code is stamped with the simulator's now; a change is reported at once.
+    assert ev.state.dtcs == [
+        {"code": "P0300", "timestamp": iso_ms(TEST_NOW + timedelta(seconds=90))}
+    ]
+    reported, reported_at = ev.reported()
+    assert (reported.locked, reported.odometer) == (False, 5.0)
+    assert reported_at == TEST_NOW + timedelta(seconds=90)
 
 
 def test_many_vehicles_are_cheap() -> None:
-    sim = Simulator(clock=VirtualClock(start=START, frozen=True), extra_vehicles=97)
+    sim = Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), extra_vehicles=97)
     assert len(sim.vehicles) == 100
     kinds = [v.spec.kind for v in sim.vehicles[3:7]]
     assert kinds == ["ev", "petrol", "ev", "petrol"]
@@ -189,4 +215,8 @@ def test_many_vehicles_are_cheap() -> None:
         sim.clock.advance(300)
         for vehicle in sim.vehicles:
             vehicle.reported()
-    assert time.perf_counter() - started < 1.0
+    # A few milliseconds normally; the bound only catches a pathological slowdown.
+    assert time.perf_counter() - started < 10.0
+    # And the time did pass for them: 50 x 5 min of charging filled every plugged-in battery.
+    for vehicle in sim.vehicles[3::2]:
+        assert vehicle.state.charge_state == "FULLY_CHARGED"

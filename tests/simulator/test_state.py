@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 import aiohttp
 import pytest
@@ -16,15 +18,16 @@ from smartcar_simulator import (
     StateFileError,
     VirtualClock,
 )
+from tests.conftest import TEST_NOW
 
-from .conftest import START, bearer
+from .conftest import bearer
 
 BASIC = {"Authorization": "Basic c2ltLWNsaWVudC1pZDpzaW0tY2xpZW50LXNlY3JldA=="}
 
 
 async def test_round_trip_keeps_tokens_clock_and_vehicles(tmp_path: Path) -> None:
     path = tmp_path / "state" / "sim.json"
-    first = Simulator(clock=VirtualClock(start=START, frozen=True))
+    first = Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True))
     store = StateFile(path, first)
     store.attach()
     tokens = first.issue_tokens(["read_battery", "read_odometer"])
@@ -39,9 +42,10 @@ async def test_round_trip_keeps_tokens_clock_and_vehicles(tmp_path: Path) -> Non
     store.save()
     saved = json.loads(path.read_text())
     assert saved["version"] == 1
-    assert saved["clock"]["now"].startswith("2026-11-02T08:31:00")
+    assert datetime.fromisoformat(saved["clock"]["now"]) == TEST_NOW + timedelta(minutes=31)
 
-    second = Simulator(clock=VirtualClock(frozen=True))
+    # Another instant before loading (a day earlier): the file decides where the clock is.
+    second = Simulator(clock=VirtualClock(start=TEST_NOW - timedelta(days=1), frozen=True))
     assert StateFile(path, second).load() is True
     assert second.clock.now() == first.clock.now()
     for key in ("ev", "phev", "petrol"):
@@ -72,16 +76,25 @@ async def test_round_trip_keeps_tokens_clock_and_vehicles(tmp_path: Path) -> Non
 
 
 def test_running_clock_keeps_its_offset(tmp_path: Path) -> None:
+    """A running clock went on while the simulator was down: an hour later, an hour on."""
     path = tmp_path / "sim.json"
-    first = Simulator(clock=VirtualClock(start=START))
-    StateFile(path, first).save()
-    second = Simulator(clock=VirtualClock())
-    StateFile(path, second).load()
-    assert abs((second.clock.now() - first.clock.now()).total_seconds()) < 5
+    first = Simulator(clock=VirtualClock(start=TEST_NOW))
+    # The wall clock is only the reference of the saved offset: any instant will do.
+    wall = TEST_NOW + timedelta(days=400, minutes=7)
+    with patch("smartcar_simulator.state.utc_now", return_value=wall):
+        StateFile(path, first).save()
+    second = Simulator(clock=VirtualClock(start=TEST_NOW - timedelta(days=1)))
+    with patch("smartcar_simulator.state.utc_now", return_value=wall + timedelta(hours=1)):
+        StateFile(path, second).load()
+    assert not second.clock.frozen
+    # Both run at 1x since: they differ by the downtime, give or take the real time the
+    # test itself takes (generous bound).
+    drift = second.clock.now() - first.clock.now() - timedelta(hours=1)
+    assert abs(drift.total_seconds()) < 5
 
 
 def test_missing_and_damaged_files(tmp_path: Path) -> None:
-    sim = Simulator(clock=VirtualClock(start=START, frozen=True))
+    sim = Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True))
     assert StateFile(tmp_path / "none.json", sim).load() is False
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
