@@ -12,7 +12,8 @@ that comparison holds until the next point (time-weighted).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
@@ -29,6 +30,7 @@ from custom_components.smartcar.api import Signal, SmartcarClient
 from custom_components.smartcar.coordinator import SmartcarCoordinator
 from smartcar_simulator import Simulator, SimulatorServer, VirtualClock
 from smartcar_simulator.fleet import default_vehicles
+from tests.fixed_policy import FixedPolicy
 
 from .harness import (
     VirtualTimer,
@@ -47,28 +49,31 @@ LATE: Final = timedelta(minutes=1)  # a refresh this much after `next_poll` coun
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A polling policy to compare, as entry options."""
+    """A polling policy to compare: ours (the entry's defaults) or a fixed interval."""
 
     key: str
     label: str
     description: str
-    options: dict[str, Any]
+    fixed: timedelta | None = None
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Make the coordinators use this policy (the fixed ones exist for comparison only)."""
+        if self.fixed is None:
+            yield
+            return
+        interval = self.fixed
+        with patch(
+            "custom_components.smartcar.coordinator.make_policy",
+            lambda options: FixedPolicy(interval),
+        ):
+            yield
 
 
 POLICIES: Final = (
-    Policy("a", "(a) ours", "the integration's defaults (adaptive, 500 requests/month)", {}),
-    Policy(
-        "b",
-        "(b) 6 h",
-        "every enabled path every 6 hours",
-        {"policy": "fixed", "fixed_interval": 360},
-    ),
-    Policy(
-        "c",
-        "(c) 30 min",
-        "every enabled path every 30 minutes",
-        {"policy": "fixed", "fixed_interval": 30},
-    ),
+    Policy("a", "(a) ours", "the integration's defaults (adaptive, 500 requests/month)"),
+    Policy("b", "(b) 6 h", "every enabled path every 6 hours", timedelta(hours=6)),
+    Policy("c", "(c) 30 min", "every enabled path every 30 minutes", timedelta(minutes=30)),
 )
 
 CARS: Final = {"ev": "Tesla Model 3", "petrol": "Ford Focus"}
@@ -296,13 +301,14 @@ async def run_month(
         with (
             virtual_time(sim.clock.now),
             timer.installed(),
+            policy.installed(),
             patch.object(SmartcarClient, "async_batch", batch),
         ):
             await setup_credentials(hass, server.url)
             tokens = sim.issue_tokens()
             entry = make_entry(
                 token_data(tokens.access_token, tokens.refresh_token, tokens.expires_in),
-                dict(policy.options),
+                {},
             )
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)

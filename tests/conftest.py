@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import os
 from typing import Any
 
@@ -37,10 +37,27 @@ def _test_now() -> datetime:
 TEST_NOW = _test_now()
 
 
+def relative_times(data: Any, path: Any) -> Any:
+    """A moment as its distance from TEST_NOW, so that snapshots hold whatever the start."""
+    moment = data if isinstance(data, datetime) else None
+    if isinstance(data, str) and len(data) >= 19 and data[4:5] == "-" and data[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(data)
+        except ValueError:
+            return data
+    if moment is None or moment.tzinfo is None:
+        return data
+    offset = moment - TEST_NOW
+    sign = "+" if offset >= timedelta(0) else "-"
+    return f"<TEST_NOW {sign} {abs(offset)}>"
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots through Home Assistant's serializer (stable ids, dates, states)."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    """Snapshots through Home Assistant's serializer, times relative to TEST_NOW."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension).with_defaults(
+        matcher=relative_times
+    )
 
 
 @pytest.fixture(autouse=True)

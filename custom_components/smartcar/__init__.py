@@ -134,6 +134,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         client=client, store=store, account=account, coordinators=coordinators
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for coordinator in coordinators.values():
+        coordinator.async_entities_ready()
     return True
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 from typing import Final
 
@@ -23,20 +22,12 @@ CONF_UNIT_SYSTEM: Final = "unit_system"
 CONF_MONTHLY_BUDGET: Final = "monthly_budget"
 CONF_MIN_INTERVAL: Final = "min_interval"
 CONF_UNLOCK_PIN: Final = "unlock_pin"
-# Not offered in the options form: the benchmark compares fixed-interval polling with ours.
-CONF_POLICY: Final = "policy"
-CONF_FIXED_INTERVAL: Final = "fixed_interval"
-POLICY_FIXED: Final = "fixed"
 
 DEFAULT_MONTHLY_BUDGET: Final = 500
 DEFAULT_MIN_INTERVAL_MINUTES: Final = 30
 
 # Concurrent requests to Smartcar per account (the vehicles of one entry share them).
 MAX_CONCURRENT_REQUESTS: Final = 2
-# Retry after a failed refresh: doubling from the first delay up to the last.
-RETRY_DELAYS: Final = (timedelta(minutes=2), timedelta(hours=1))
-# A plan or monthly limit reached (BILLING): look again this much later.
-BILLING_RETRY: Final = timedelta(hours=24)
 
 # Every permission the integration can use: Connect asks for all of them.
 SCOPES: Final[tuple[Permission, ...]] = (

@@ -1,15 +1,16 @@
-"""One coordinator per vehicle: which signals to ask for, when, and how answers merge.
+"""One coordinator per vehicle: executes the scheduler's plans and merges the answers.
 
 Each refresh is a single batch request holding only the signals that (a) the user granted,
-(b) the car can answer, (c) some enabled entity needs and (d) the scheduler finds worth
-their price now. Failures touch only what they concern: a refused path only its entities,
-an asleep car nothing, a throttled or over-limit account no value at all.
+(b) the car can answer, (c) some enabled entity shows and (d) the scheduler finds worth their
+price now. When to read, and why, is the scheduler's alone; the coordinator reports to it what
+happened. Failures touch only what they concern: a refused path only its entities, an asleep
+car nothing, a throttled or over-limit account no value at all.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,23 +48,16 @@ from .api import (
     VehicleAttributes,
 )
 from .const import (
-    BILLING_RETRY,
-    CONF_FIXED_INTERVAL,
     CONF_MIN_INTERVAL,
     CONF_MONTHLY_BUDGET,
-    CONF_POLICY,
     DEFAULT_MIN_INTERVAL_MINUTES,
     DEFAULT_MONTHLY_BUDGET,
     DOMAIN,
     LOGGER,
     MAX_CONCURRENT_REQUESTS,
-    POLICY_FIXED,
-    RETRY_DELAYS,
 )
-from .scheduler import AdaptivePolicy, FixedPolicy, PlanInput, Policy, month_bounds, polling_room
+from .scheduler import AdaptivePolicy, PlanInput, Policy, Scheduler, month_of
 from .store import SmartcarStore
-
-MIN_WAIT = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +120,8 @@ class SmartcarRuntimeData:
     coordinators: dict[str, SmartcarCoordinator]
 
 
-def make_policy(options: dict[str, Any]) -> Policy:
-    """The polling policy the entry's options ask for."""
-    if options.get(CONF_POLICY) == POLICY_FIXED:
-        return FixedPolicy(timedelta(minutes=float(options[CONF_FIXED_INTERVAL])))
+def make_policy(options: Mapping[str, Any]) -> Policy:
+    """The polling policy of the entry's options (tests and the benchmark swap this function)."""
     return AdaptivePolicy(
         budget=int(options.get(CONF_MONTHLY_BUDGET, DEFAULT_MONTHLY_BUDGET)),
         min_interval=timedelta(
@@ -159,15 +151,15 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {vehicle.name}",
-            update_interval=MIN_WAIT,
+            update_interval=timedelta(minutes=1),
             always_update=False,
         )
         self.client = client
         self.vehicle = vehicle
         self.account = account
-        self.policy = make_policy(dict(entry.options))
+        self.scheduler = Scheduler(make_policy(entry.options))
         self._memory = memory = store.vehicle(vehicle.id)
-        self.policy.restore(memory.learnt)
+        self.scheduler.policy.restore(memory.learnt)
         self._store = store
         readings: dict[Signal, SignalReading] = {}
         for signal, raw in list(memory.raw.items()):
@@ -182,49 +174,56 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._refused: set[Signal] = set()
         self._previous: dict[Signal, SignalReading] = {}
         self._last_poll: datetime | None = max(memory.polled.values(), default=None)
-        self._blocked_until: datetime | None = None
-        # Why nothing may be sent before `_blocked_until`: "rate_limited" or "billing_limit".
-        self._blocked_reason = "rate_limited"
-        self._failures = 0
-        # Before the first batch of a new entry, no entity exists yet: read all that is granted
-        # to learn what the car supports. After it, only what enabled entities show.
-        self._discovering = not self.restored
+        # Until the platforms are set up no entity exists yet: the first batch of a new entry
+        # reads all that is granted, to learn what the car supports. After that, only what
+        # enabled entities show (`async_entities_ready`).
+        self._discovering = True
         # `homeassistant.update_entity`: signals asked for by entities updated together.
         self._requested: set[Signal] = set()
         self._requested_read: asyncio.Task[None] | None = None
-        self.next_poll: datetime | None = None
-        if self.restored:
-            self._plan_next(dt_util.utcnow())
 
     # --- what to ask for ---------------------------------------------------------------
 
     @property
-    def unsupported(self) -> frozenset[Signal]:
-        """Signals this car answered COMPATIBILITY or PERMISSION for."""
+    def next_poll(self) -> datetime | None:
+        """When the scheduler looks at the car next."""
+        return self.scheduler.next_check
+
+    @property
+    def unanswerable(self) -> frozenset[Signal]:
+        """Signals not asked for: the car lacks them (COMPATIBILITY) or they were refused
+        (PERMISSION, until the entry reloads)."""
         return frozenset(self._memory.unsupported | self._refused)
 
     @property
-    def incompatible(self) -> frozenset[Signal]:
-        """Signals this car does not have (its entities are removed)."""
+    def unsupported(self) -> frozenset[Signal]:
+        """Signals this car does not have (COMPATIBILITY): their entities are removed."""
         return frozenset(self._memory.unsupported)
 
     @property
     def available_signals(self) -> frozenset[Signal]:
-        """Signals worth having entities for: granted and not refused by the car."""
-        return self.vehicle.readable - self.unsupported
+        """Signals worth having entities for: granted and answerable by the car."""
+        return self.vehicle.readable - self.unanswerable
 
     @property
     def requests_this_month(self) -> int:
         """Billed requests counted for this vehicle this month."""
-        self._memory.usage.roll(dt_util.utcnow())
-        return self._memory.usage.used
+        return self._memory.usage.at(dt_util.utcnow()).used
 
     @property
     def budget_remaining(self) -> int | None:
         """Requests left of the monthly budget (None without a budget)."""
-        if not isinstance(self.policy, AdaptivePolicy):
-            return None
-        return max(self.policy.budget - self.requests_this_month, 0)
+        return self.scheduler.remaining(self._memory.usage, dt_util.utcnow())
+
+    @callback
+    def async_entities_ready(self) -> None:
+        """The platforms are set up: from now on only enabled entities' signals are read."""
+        self._discovering = False
+        now = dt_util.utcnow()
+        self.scheduler.replan(self._plan_input(now))
+        self._follow_schedule(now)
+        if self._listeners:
+            self._schedule_refresh()
 
     def needed_signals(self) -> set[Signal]:
         """Signals some enabled entity shows (all available ones for a new entry's first look).
@@ -247,25 +246,16 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             last_poll=self._last_poll,
         )
 
-    def _wait_until(self, when: datetime, now: datetime) -> None:
-        # Look again at the latest when the month turns: its request count starts afresh.
-        when = min(when, month_bounds(now)[1])
-        self.next_poll = when
-        self.update_interval = max(when - now, MIN_WAIT)
-
-    @property
-    def _min_interval(self) -> timedelta:
-        if isinstance(self.policy, AdaptivePolicy):
-            return self.policy.min_interval
-        return MIN_WAIT
-
-    def _look_again_by(self, when: datetime) -> None:
-        if self.next_poll is None or when < self.next_poll:
-            self.next_poll = when
-        self.update_interval = max(self.next_poll - dt_util.utcnow(), MIN_WAIT)
-
-    def _plan_next(self, now: datetime) -> None:
-        self._wait_until(self.policy.next_check(self._plan_input(now)), now)
+    def _follow_schedule(self, now: datetime) -> None:
+        """Set Home Assistant's timer to the scheduler's next look."""
+        self.update_interval = self.scheduler.wait(now)
+        if self.scheduler.next_check is not None:
+            LOGGER.debug(
+                "%s: next look at %s UTC (%s)",
+                self.vehicle.name,
+                f"{self.scheduler.next_check:%Y-%m-%d %H:%M:%S}",
+                self.scheduler.next_reason,
+            )
 
     def _count(self, now: datetime, requests: int, *, command: bool = False) -> None:
         self._memory.usage.add(now, requests, command=command)
@@ -277,19 +267,16 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         now = dt_util.utcnow()
         if self.account.auth_failed:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
-        if self._blocked_until is not None and now < self._blocked_until:
-            self._wait_until(self._blocked_until, now)
-            return self.data
-        month = self._memory.usage.month
-        plan = self.policy.plan(self._plan_input(now))
-        self._wait_until(plan.next_check, now)
-        if self._memory.usage.month != month:
+        if self._memory.usage.month != month_of(now):
             # A new month: the request count starts afresh, show it even without a request.
+            self._memory.usage.roll(now)
             self._store.async_schedule_save()
             self.async_update_listeners()
+        plan = self.scheduler.plan(self._plan_input(now))
+        self._follow_schedule(now)
         if not plan.signals:
             return self.data
-        data = await self._async_fetch(plan.signals, now)
+        data = await self._async_fetch(plan.signals, now, reason=plan.reason)
         return await self._async_follow_up(data, now)
 
     async def _async_follow_up(self, data: VehicleData, now: datetime) -> VehicleData:
@@ -297,17 +284,23 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
 
         Not after a 429/430, and counted as polling even after a command's confirmation.
         """
-        if self._blocked_until is not None:
-            return data
-        follow_up = self.policy.follow_up(self._plan_input(now))
+        follow_up = self.scheduler.follow_up(self._plan_input(now))
         if not follow_up:
             return data
-        return await self._async_fetch(follow_up, now)
+        return await self._async_fetch(follow_up, now, reason="follow-up: used since read")
 
     async def _async_fetch(
-        self, signals: Iterable[Signal], now: datetime, *, command: bool = False
+        self,
+        signals: Iterable[Signal],
+        now: datetime,
+        *,
+        reason: str,
+        command: bool = False,
     ) -> VehicleData:
         wanted = list(signals)
+        LOGGER.debug(
+            "%s: reading %s (%s)", self.vehicle.name, ", ".join(s.value for s in wanted), reason
+        )
         try:
             async with self.account.limiter:
                 result = await self.client.async_batch(self.vehicle.id, wanted)
@@ -319,14 +312,16 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         except SmartcarRateLimitError as err:
             # Nothing goes to this vehicle before retry-after; the values stay.
             wait = timedelta(seconds=err.retry_after or 60)
-            self._block(now, now + wait, "rate_limited")
+            self.scheduler.throttled(now, now + wait)
+            self._follow_schedule(now)
             LOGGER.warning(
                 "%s: Smartcar asks to slow down; next request in %s", self.vehicle.name, wait
             )
             return self.data
         except SmartcarBillingError:
             self._count(now, len(wanted), command=command)
-            self._block(now, now + BILLING_RETRY, "billing_limit")
+            self.scheduler.billing_stopped(now)
+            self._follow_schedule(now)
             LOGGER.warning("%s: Smartcar's request limit is reached", self.vehicle.name)
             issues.billing_limit(
                 self.hass, self.config_entry.entry_id, self.vehicle.id, self.vehicle.name
@@ -351,10 +346,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             ):
                 # Whatever reached Smartcar may be billed; a refused connection is not.
                 self._count(now, len(wanted), command=command)
-            self._failures += 1
-            first, last = RETRY_DELAYS
-            retry = min(first * 2 ** (self._failures - 1), last)
-            self._wait_until(now + retry, now)
+            retry = self.scheduler.failed(now)
+            self._follow_schedule(now)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
@@ -362,25 +355,17 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 retry_after=retry.total_seconds(),
             ) from err
         self._count(now, len(wanted), command=command)
-        self._failures = 0
-        self._discovering = False
-        if self._blocked_until is not None:
-            self._blocked_until = None
+        if self.scheduler.answered():
             issues.clear_billing_limit(self.hass, self.config_entry.entry_id, self.vehicle.id)
         self._last_poll = now
         data = self._merge(result, now)
         self._store.async_schedule_save()
         # The answers may change the situation (now charging, left unlocked): plan on them.
         self.data = data
-        self.policy.observe(self._plan_input(now), result.results.keys())
-        self._memory.learnt = self.policy.export()
-        self._plan_next(now)
+        self.scheduler.read(self._plan_input(now), tuple(result.results), reason)
+        self._memory.learnt = self.scheduler.policy.export()
+        self._follow_schedule(now)
         return data
-
-    def _block(self, now: datetime, until: datetime, reason: str) -> None:
-        """Send nothing to this vehicle before `until` (Smartcar said so)."""
-        self._blocked_until, self._blocked_reason = until, reason
-        self._wait_until(until, now)
 
     def _refuse_if_blocked(self, now: datetime, *, refresh: bool) -> None:
         """Raise why nothing may be sent now: reauthentication pending, retry-after, billing.
@@ -388,12 +373,12 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         The messages of an explicit refresh and of a command differ (`refresh`).
         """
         placeholders = {"vehicle": self.vehicle.name}
+        until = self.scheduler.blocked_until
         if self.account.auth_failed:
             reason = "auth_failed"
-        elif self._blocked_until is not None and now < self._blocked_until:
-            reason = self._blocked_reason
-            local = dt_util.as_local(self._blocked_until)
-            placeholders["until"] = local.strftime("%Y-%m-%d %H:%M %Z")
+        elif until is not None and self.scheduler.blocked(now):
+            reason = self.scheduler.blocked_reason
+            placeholders["until"] = dt_util.as_local(until).strftime("%Y-%m-%d %H:%M %Z")
         else:
             return
         raise HomeAssistantError(
@@ -433,9 +418,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 # An asleep or throttled car: the last values stay, with their data age.
                 LOGGER.debug("%s: %s: %s", self.vehicle.name, signal.value, error)
                 if isinstance(error, SmartcarRateLimitError):
-                    self._block(
-                        now, now + timedelta(seconds=error.retry_after or 60), "rate_limited"
-                    )
+                    wait = timedelta(seconds=error.retry_after or 60)
+                    self.scheduler.throttled(now, now + wait)
             else:
                 if signal not in failed:
                     LOGGER.warning("%s: %s failed: %s", self.vehicle.name, signal.value, error)
@@ -501,38 +485,27 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         except SmartcarError as err:
             self._count(now, 1, command=True)
             raise command_error(err) from err
-        self.policy.commanded(now)
-        self._memory.learnt = self.policy.export()
+        self.scheduler.commanded(now)
+        self._memory.learnt = self.scheduler.policy.export()
         self._count(now, 1, command=True)
         # What the command changed (a charge that starts) is planned for at the next look,
         # which comes no later than one minimum interval from now.
-        self._look_again_by(now + self._min_interval)
+        self._follow_schedule(now)
         if signal is None:
             return
         if optimistic is not None:
             readings = dict(self.data.readings)
             readings[signal] = optimistic(readings.get(signal))
             self.async_set_updated_data(VehicleData(readings=readings, failed=self.data.failed))
-        if signal in self.available_signals and self._confirmation_allowed(now):
-            await self.async_refresh_signals([signal], command=True)
+        if signal in self.available_signals and self.scheduler.may_confirm(self._memory.usage, now):
+            await self._async_confirm(signal)
 
-    def _confirmation_allowed(self, now: datetime) -> bool:
-        """A confirmation read is polling: only when the budget leaves polling room."""
-        if not isinstance(self.policy, AdaptivePolicy):
-            return True
-        return polling_room(self.policy.budget, self._memory.usage, now) >= 1
-
-    async def async_refresh_signals(
-        self, signals: Iterable[Signal], *, command: bool = False
-    ) -> None:
-        """Refresh only these signals now (after a command: only what it touched)."""
+    async def _async_confirm(self, signal: Signal) -> None:
+        """Read the one signal a command touched (a failure only logs: the command went)."""
         now = dt_util.utcnow()
         try:
-            data = await self._async_fetch(signals, now, command=command)
+            data = await self._async_fetch([signal], now, reason="confirm a command", command=True)
             data = await self._async_follow_up(data, now)
-            # A confirmation must not push the planned look further away.
-            if self.next_poll is not None:
-                self._look_again_by(self.next_poll)
         except ConfigEntryAuthFailed:
             self.config_entry.async_start_reauth(self.hass)
             return
@@ -565,13 +538,10 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         await asyncio.sleep(0)
         signals, self._requested, self._requested_read = self._requested, set(), None
         now = dt_util.utcnow()
-        LOGGER.debug(
-            "%s: reading %s now, as asked (update_entity)",
-            self.vehicle.name,
-            ", ".join(sorted(s.value for s in signals)),
-        )
         try:
-            data = await self._async_fetch(sorted(signals), now, command=True)
+            data = await self._async_fetch(
+                sorted(signals), now, reason="asked for (update_entity)", command=True
+            )
         except ConfigEntryAuthFailed as err:
             self.config_entry.async_start_reauth(self.hass)
             raise HomeAssistantError(
@@ -592,7 +562,6 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         # Smartcar refused the read itself (429, BILLING): say so, the values stay.
         self._refuse_if_blocked(now, refresh=True)
 
-    @callback
     def signal_available(self, signal: Signal) -> bool:
         """Whether entities of this signal have something true to show."""
         return signal in self.data.readings and signal not in self.data.failed

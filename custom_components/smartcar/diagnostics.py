@@ -37,7 +37,13 @@ async def async_get_config_entry_diagnostics(
             {
                 "attributes": asdict(vehicle.attributes),
                 "permissions": sorted(vehicle.permissions),
-                "unsupported": sorted(coordinator.unsupported),
+                "unanswerable": sorted(coordinator.unanswerable),
+                "schedule": {
+                    "last_read": coordinator.scheduler.last_read,
+                    "last_reason": coordinator.scheduler.last_reason,
+                    "next_check": coordinator.scheduler.next_check,
+                    "next_reason": coordinator.scheduler.next_reason,
+                },
                 "last_update_success": coordinator.last_update_success,
                 "requests_this_month": coordinator.requests_this_month,
                 "budget_remaining": coordinator.budget_remaining,

@@ -103,7 +103,7 @@ class SmartcarEntity(SmartcarVehicleEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Follow the coordinator; disappear for good if the car turned out not to have it."""
-        if self.entity_description.signal in self.coordinator.incompatible:
+        if self.entity_description.signal in self.coordinator.unsupported:
             er.async_get(self.hass).async_remove(self.entity_id)
             return
         super()._handle_coordinator_update()

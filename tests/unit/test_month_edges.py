@@ -13,13 +13,13 @@ import pytest
 
 from custom_components.smartcar.api import Charge, ChargeState, Signal
 from custom_components.smartcar.scheduler import (
-    COMMAND_RESERVE,
     AdaptivePolicy,
+    Budget,
     PlanInput,
     Usage,
     month_bounds,
-    polling_room,
 )
+from custom_components.smartcar.scheduler.budget import COMMAND_RESERVE
 
 from .test_scheduler import EV_SIGNALS, HALF_HOUR, Car, age
 
@@ -88,15 +88,16 @@ def test_the_room_is_whole_again_after_midnight(start: datetime, days: int) -> N
     policy = AdaptivePolicy(budget=100, min_interval=HALF_HOUR)
     spent = Usage(month=start.strftime("%Y-%m"), used=100)
     late = end - timedelta(minutes=10)
-    assert polling_room(100, spent, late) < 1
+    assert Budget(100).room(spent, late) < 1
     plan = policy.plan(given(late, spent))
     assert plan.signals == ()
     assert plan.next_check == end  # looks again exactly when the month turns
 
     after = end + timedelta(minutes=1)
     assert policy.plan(given(after, spent)).signals != ()
-    assert spent.used == 0  # the plan found the month turned
-    assert polling_room(100, Usage(), after) == pytest.approx(100 * (1 - COMMAND_RESERVE))
+    assert spent.used == 100  # a plan changes nothing it is given
+    assert spent.at(after).used == 0  # the month turned
+    assert Budget(100).room(Usage(), after) == pytest.approx(100 * (1 - COMMAND_RESERVE))
 
 
 @pytest.mark.parametrize(("start", "days"), MONTHS)

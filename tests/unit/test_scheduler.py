@@ -20,16 +20,16 @@ from custom_components.smartcar.api import (
     Signal,
 )
 from custom_components.smartcar.scheduler import (
-    CHARGE_END_MARGIN,
-    COMMAND_RESERVE,
-    ActivityProfile,
     AdaptivePolicy,
-    FixedPolicy,
     PlanInput,
     Usage,
     month_bounds,
     situation,
 )
+from custom_components.smartcar.scheduler.budget import COMMAND_RESERVE
+from custom_components.smartcar.scheduler.learning import ActivityProfile
+from custom_components.smartcar.scheduler.policy import CHARGE_END_MARGIN
+from tests.fixed_policy import FixedPolicy
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 HALF_HOUR = timedelta(minutes=30)
@@ -152,7 +152,7 @@ def test_use_seen_in_the_heartbeat_reads_what_use_changes() -> None:
     car.parked_at_home(START - timedelta(days=1))
     car.now = START + timedelta(hours=1)
     car.read(security=Security(is_locked=True, meta=age(START + timedelta(minutes=35))))
-    assert car.policy.last_use == START + timedelta(minutes=35)
+    assert car.policy.learnt.last_use == START + timedelta(minutes=35)
     # The odometer only after a day: it was read a day ago, so it comes along too.
     assert car.policy.follow_up(car.given()) == (
         Signal.BATTERY,
@@ -253,7 +253,7 @@ def test_a_charge_is_read_when_it_should_be_done() -> None:
         charge=Charge(is_plugged_in=True, state=ChargeState.CHARGING, meta=age(car.now)),
         security=Security(is_locked=True, meta=age(car.now)),
     )
-    assert car.policy.charge.rate == pytest.approx(0.15)
+    assert car.policy.learnt.charge.rate == pytest.approx(0.15)
     assert car.policy.follow_up(car.given()) == ()
     end = car.now + timedelta(hours=(0.8 - 0.675) / 0.15)
     assert car.policy.due(car.given())[Signal.BATTERY] == end + CHARGE_END_MARGIN
@@ -264,7 +264,7 @@ def test_a_charge_is_read_when_it_should_be_done() -> None:
         battery=Battery(percent_remaining=0.8, meta=age(end)),
         charge=Charge(is_plugged_in=True, state=ChargeState.FULLY_CHARGED, meta=age(end)),
     )
-    assert car.policy.charge.since is None
+    assert car.policy.learnt.charge.since is None
     # Only the odometer: it is due a day after it was read, since the evening's use.
     assert car.policy.follow_up(car.given()) == (Signal.ODOMETER,)
     # The next night's charge is timed from the start.
@@ -279,7 +279,7 @@ def test_a_charge_is_read_when_it_should_be_done() -> None:
 def test_a_charge_longer_than_expected_is_watched_closely() -> None:
     """Past its expected end and still charging: back to the minimum interval."""
     car = Car()
-    car.policy.charge.rate = 0.5
+    car.policy.learnt.charge.rate = 0.5
     car.parked_at_home(START - timedelta(hours=3))
     car.policy.commanded(START)
     car.read(charge=Charge(is_plugged_in=True, state=ChargeState.CHARGING, meta=age(START)))
@@ -288,7 +288,7 @@ def test_a_charge_longer_than_expected_is_watched_closely() -> None:
         battery=Battery(percent_remaining=0.7, meta=age(car.now)),
         charge=Charge(is_plugged_in=True, state=ChargeState.CHARGING, meta=age(car.now)),
     )
-    car.policy.charge.rate = 10.0  # as if it had been learnt wrong
+    car.policy.learnt.charge.rate = 10.0  # as if it had been learnt wrong
     assert car.policy.due(car.given())[Signal.BATTERY] == car.now + HALF_HOUR
 
 
@@ -334,8 +334,8 @@ def test_habitual_use_is_learnt_and_probed() -> None:
         report = datetime(2026, 11, 2 + day, 18, 5 + 5 * day, tzinfo=UTC)
         car.now = report + timedelta(minutes=30)
         car.read(security=Security(is_locked=True, meta=age(report)))
-    assert car.policy.activity.habitual((18 * 60) // 15)
-    assert not car.policy.activity.habitual((12 * 60) // 15)
+    assert car.policy.learnt.activity.habitual((18 * 60) // 15)
+    assert not car.policy.learnt.activity.habitual((12 * 60) // 15)
     evening = datetime(2026, 11, 6, 18, 50, tzinfo=UTC)
     car.now = evening
     car.polled[Signal.SECURITY] = evening - timedelta(hours=1)
@@ -392,7 +392,7 @@ def test_out_of_budget_waits_for_next_month() -> None:
     plan = policy.plan(plan_input(START, {}, usage=usage))
     assert plan.signals == ()
     assert plan.next_check == datetime(2026, 12, 1, tzinfo=UTC)
-    assert policy.next_check(plan_input(START, {}, usage=usage)) == datetime(
+    assert policy.next_check(plan_input(START, {}, usage=usage)).next_check == datetime(
         2026, 12, 1, tzinfo=UTC
     )
 
@@ -434,10 +434,10 @@ def test_the_quiet_rhythm_leaves_the_slack_to_busy_times() -> None:
     car = Car()
     car.parked_at_home(START - timedelta(days=1))
     car.now = START + timedelta(hours=12)
-    line = int(car.policy._even_line(car.given()))
+    line = int(car.policy.allowance.even_line(car.usage, car.now))
     car.usage = Usage(month="2026-11", used=line + 1)
     assert car.policy.plan(car.given()).signals == ()
-    car.policy.last_use = START
+    car.policy.learnt.last_use = START
     assert set(car.policy.plan(car.given()).signals) == {
         Signal.BATTERY,
         Signal.CHARGE,
@@ -479,7 +479,7 @@ def test_answers_without_a_data_age_still_show_a_plug_in() -> None:
     car.read(security=Security(is_locked=True))
     assert car.policy.follow_up(car.given()) == ()
     car.read(charge=Charge(is_plugged_in=True, state=ChargeState.NOT_CHARGING))
-    assert car.policy.last_use == START
+    assert car.policy.learnt.last_use == START
     assert Signal.LOCATION in car.policy.follow_up(car.given())
 
 
@@ -509,16 +509,16 @@ def test_what_was_learnt_survives_an_export_and_bad_data_is_ignored() -> None:
     """Habits, the charge rate and the last use come back; garbage leaves the defaults."""
     car = Car()
     car.parked_at_home(START - timedelta(hours=3))
-    car.policy.charge.rate = 0.147
-    car.policy.charge.started(START, 0.0)  # an empty battery is a level too
-    car.policy.activity.record(START, START)
+    car.policy.learnt.charge.rate = 0.147
+    car.policy.learnt.charge.started(START, 0.0)  # an empty battery is a level too
+    car.policy.learnt.activity.record(START, START)
     exported = car.policy.export()
     again = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
     again.restore(json_round_trip(exported))
     assert again.export() == exported
-    assert again.charge.rate == pytest.approx(0.147)
-    assert again.charge.start_level == 0.0
-    assert again.last_use == car.policy.last_use
+    assert again.learnt.charge.rate == pytest.approx(0.147)
+    assert again.learnt.charge.start_level == 0.0
+    assert again.learnt.last_use == car.policy.learnt.last_use
 
     garbage = AdaptivePolicy(budget=500, min_interval=HALF_HOUR)
     garbage.restore(

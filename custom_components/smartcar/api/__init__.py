@@ -4,6 +4,7 @@ The integration imports from here only; the wire format stays inside (`_v2.py`),
 API version can produce the same models.
 """
 
+from ._v2 import finite_float, parse_datetime
 from .auth import AbstractAuth, StaticAuth
 from .client import SmartcarClient, validate_charge_limit, validate_coordinates
 from .const import (
@@ -130,6 +131,8 @@ __all__ = [
     "VehicleAttributes",
     "VehicleIds",
     "build_authorize_url",
+    "finite_float",
+    "parse_datetime",
     "parse_token",
     "validate_charge_limit",
     "validate_coordinates",

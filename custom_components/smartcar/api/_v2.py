@@ -59,7 +59,7 @@ _SIGNALS_KEYS: Final[dict[str, Signal]] = {
 }
 
 
-def _finite_float(value: object) -> float | None:
+def finite_float(value: object) -> float | None:
     """A JSON number as a finite float; None for anything else (bool, NaN, inf, huge int)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -88,7 +88,7 @@ class _Fields:
         value = self._body.get(key)
         if value is None:
             return None
-        number = _finite_float(value)
+        number = finite_float(value)
         if (
             number is None
             or (low is not None and number < low)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import datetime, timedelta
+import os
 import time
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -20,13 +21,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, token_data
+from tests.fixed_policy import FixedPolicy
 
 
 class Clock:
     """One clock for Home Assistant and the simulator: the simulator's virtual clock.
 
-    Home Assistant reads it as `dt_util.utcnow()` and, for OAuth token expiry, as
-    `time.time()`; the simulator stamps its cars' reports and checks token expiry with it.
+    Home Assistant reads it as `dt_util.utcnow()` and, for OAuth token expiry and the
+    timestamps of states and events, as `time.time()`; the simulator stamps its cars' reports and checks token expiry with it.
     Moving it moves both. The event loop's clock is left alone: jumping it under the real
     server's open connections breaks them (keep-alive and timeouts follow it).
     """
@@ -75,8 +77,18 @@ def clock(simulator: Simulator) -> Generator[Clock]:
     with (
         patch("homeassistant.util.dt.utcnow", shared),
         patch("homeassistant.helpers.config_entry_oauth2_flow.time", _TimeModule(shared)),
+        # State and event timestamps (what the recorder and its statistics see).
+        patch("homeassistant.core.time", _TimeModule(shared)),
+        patch("homeassistant.helpers.entity.timer", shared.timestamp),
     ):
         yield shared
+
+
+@pytest.fixture(autouse=True)
+async def time_zone(hass: HomeAssistant) -> None:
+    """Home Assistant's time zone: `SMARTCAR_TEST_TZ` (e.g. Europe/Amsterdam) or the harness's."""
+    if zone := os.environ.get("SMARTCAR_TEST_TZ", "").strip():
+        await hass.config.async_set_time_zone(zone)
 
 
 async def poll(
@@ -136,6 +148,25 @@ def scope() -> list[str] | None:
 def options() -> dict[str, Any]:
     """Options of the entry."""
     return {}
+
+
+@pytest.fixture
+def polling() -> timedelta | None:
+    """Read every needed signal at this fixed interval instead of the adaptive policy."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def polling_policy(polling: timedelta | None) -> Generator[None]:
+    """The fixed-interval comparison policy where a test asks for it (`polling`)."""
+    if polling is None:
+        yield
+        return
+    with patch(
+        "custom_components.smartcar.coordinator.make_policy",
+        lambda options: FixedPolicy(polling),
+    ):
+        yield
 
 
 @pytest.fixture

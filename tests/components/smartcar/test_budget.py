@@ -71,14 +71,14 @@ async def test_count_survives_a_restart_and_resets_with_the_month(
         await poll(hass, init_integration, clock, timedelta(hours=2))
     before = int(hass.states.get(REQUESTS).state)
     assert before > 0
-    learnt = init_integration.runtime_data.coordinators[EV_ID].policy.export()
+    learnt = init_integration.runtime_data.coordinators[EV_ID].scheduler.policy.export()
     assert learnt["last_use"] is not None
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert int(hass.states.get(REQUESTS).state) == before
     # What the scheduler learnt comes back with it.
-    assert init_integration.runtime_data.coordinators[EV_ID].policy.export() == learnt
+    assert init_integration.runtime_data.coordinators[EV_ID].scheduler.policy.export() == learnt
 
     clock.now = end + timedelta(minutes=30)
     await poll(hass, init_integration, clock, timedelta(minutes=1))

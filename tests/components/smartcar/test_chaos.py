@@ -110,9 +110,9 @@ KEY_SIGNAL: dict[str, Signal] = {
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
+def polling() -> timedelta:
     """Every needed path every hour: every cycle asks every car for everything."""
-    return {"policy": "fixed", "fixed_interval": 60}
+    return timedelta(minutes=60)
 
 
 @pytest.fixture
@@ -360,12 +360,12 @@ async def test_chaos(
     checked = 0
     for coordinator in entry.runtime_data.coordinators.values():
         vehicle_id = coordinator.vehicle.id
-        refused = coordinator.unsupported - coordinator.incompatible
+        refused = coordinator.unanswerable - coordinator.unsupported
         for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
             if not registered.unique_id.startswith(f"{vehicle_id}_") or registered.disabled:
                 continue
             signal = KEY_SIGNAL.get(registered.unique_id.removeprefix(f"{vehicle_id}_"))
-            assert signal not in coordinator.incompatible, registered.entity_id
+            assert signal not in coordinator.unsupported, registered.entity_id
             state = hass.states.get(registered.entity_id).state
             if signal in refused:
                 assert state == STATE_UNAVAILABLE, registered.entity_id

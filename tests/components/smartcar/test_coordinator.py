@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -16,18 +18,20 @@ from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, Clock, poll
-from .helpers import expire_access_token
+from .helpers import billed_by_vehicle, billed_since, expire_access_token
 
 BATTERY = "sensor.tesla_model_3_battery"
 RANGE = "sensor.tesla_model_3_electric_range"
 ODOMETER = "sensor.tesla_model_3_odometer"
 LOCK = "lock.tesla_model_3"
+# The request counters change with every request: left out where values are compared.
+COUNTERS = ("_requests_this_month", "_budget_remaining")
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
+def polling() -> timedelta:
     """Poll every needed path every hour: these tests are about merging, not scheduling."""
-    return {"policy": "fixed", "fixed_interval": 60}
+    return timedelta(minutes=60)
 
 
 async def test_failing_path_makes_only_its_entities_unavailable(
@@ -56,14 +60,17 @@ async def test_failing_path_makes_only_its_entities_unavailable(
 async def test_asleep_car_keeps_its_values(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
-    """VEHICLE_STATE (asleep): the last values stay available."""
+    """VEHICLE_STATE (asleep) on /security: the lock keeps its last value, available."""
     before = hass.states.get(LOCK).state
+    assert before not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
     simulator.inject_fault(
         vehicle_id=EV_ID,
         path="/security",
         error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
     )
+    spent = billed_by_vehicle(simulator)
     await poll(hass, init_integration, clock, timedelta(hours=1))
+    assert billed_since(simulator, spent)[EV_ID]["GET /security"] == 1  # asked, and asleep
     assert hass.states.get(LOCK).state == before
 
 
@@ -75,9 +82,14 @@ async def test_malformed_values_become_unknown(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Wrong types in /battery: its sensors unknown, one warning naming the path, no crash."""
+    odometer = hass.states.get(ODOMETER).state
     simulator.inject_fault(vehicle_id=EV_ID, path="/battery", kind="malformed")
+    spent = billed_by_vehicle(simulator)
     await poll(hass, init_integration, clock, timedelta(hours=1))
+    assert billed_since(simulator, spent)[EV_ID]["GET /battery"] == 1
     assert hass.states.get(BATTERY).state == STATE_UNKNOWN
+    assert hass.states.get(RANGE).state == STATE_UNKNOWN
+    assert hass.states.get(ODOMETER).state == odometer
     assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
     warnings = [r for r in caplog.records if "malformed" in r.getMessage()]
     assert len(warnings) == 1
@@ -134,12 +146,48 @@ async def test_token_endpoint_down_is_transient(
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
 
 
-async def test_corrupt_storage_is_forgotten(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+async def test_corrupt_stored_answer_is_dropped(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
 ) -> None:
-    """A stored answer that no longer parses is dropped at setup, not fatal."""
-    store = init_integration.runtime_data.store
-    store.vehicle(EV_ID).raw[next(iter(store.vehicle(EV_ID).raw))] = {"body": "garbage"}
-    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    """A stored answer that no longer parses is dropped at setup: its entities have nothing to
+    show, the others come back from storage for free, and the next save forgets it."""
+    entry_id = init_integration.entry_id
+    key = f"{DOMAIN}.{entry_id}"
+    ev_entities = {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+        if e.unique_id.startswith(EV_ID)
+        and not e.unique_id.endswith(COUNTERS)
+        and e.disabled_by is None
+    }
+    shown = {e: hass.states.get(e).state for e in ev_entities}
+    assert shown[BATTERY] not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()
-    assert init_integration.state.value == "loaded"
+
+    # Home Assistant is down; its storage file now holds garbage for the Tesla's battery.
+    stored = copy.deepcopy(hass_storage[key]["data"])
+    good = {s: raw for s, raw in stored[EV_ID]["raw"].items() if s != "battery"}
+    assert {"security", "odometer", "location"} <= set(good)
+    stored[EV_ID]["raw"]["battery"] = {"body": "garbage", "headers": {}}
+    hass_storage[key]["data"] = stored
+    spent = billed_by_vehicle(simulator)
+
+    assert await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert billed_by_vehicle(simulator) == spent  # everything else came from storage
+    after = {e: hass.states.get(e).state for e in ev_entities}
+    assert {e for e, s in after.items() if s != shown[e]} == {BATTERY, RANGE}
+    assert after[BATTERY] in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    assert after[RANGE] in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+    # The next save (here: unload) writes the good answers back and the corrupt one no more.
+    assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done()
+    saved = hass_storage[key]["data"][EV_ID]["raw"]
+    assert "battery" not in saved
+    assert saved == good

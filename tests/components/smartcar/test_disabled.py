@@ -61,3 +61,18 @@ async def test_heartbeat_only_for_a_signal_an_entity_shows(
         await poll(hass, init_integration, clock, timedelta(hours=1))
     spent = billed_since(simulator, before)
     assert set(spent[EV_ID]) == {"GET /battery"}
+
+
+async def test_the_heartbeat_is_planned_once_the_entities_exist(
+    hass: HomeAssistant, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """The first batch reads everything granted, before any entity exists; then the enabled
+    entities' heartbeat is planned (not a day later), also after a restart."""
+    for _ in range(2):
+        coordinator = init_integration.runtime_data.coordinators[EV_ID]
+        assert coordinator.next_poll is not None
+        assert coordinator.next_poll - clock.now <= timedelta(hours=4)
+        assert coordinator.scheduler.next_reason.startswith("security: heartbeat")
+        assert coordinator.update_interval == coordinator.next_poll - clock.now
+        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        await hass.async_block_till_done()

@@ -35,6 +35,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -45,7 +46,12 @@ from tests.conftest import TEST_NOW
 
 from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 from .flow_helpers import approve_consent
-from .helpers import billed_paths as billed, billed_total, expire_access_token
+from .helpers import (
+    billed_by_vehicle,
+    billed_paths as billed,
+    billed_since,
+    expire_access_token,
+)
 
 BATCH = "POST /v2.0/vehicles/{id}/batch"
 # The simulator's rate-limit window: two hours, so that the hourly polls of these tests reach
@@ -64,6 +70,22 @@ COUNTERS = ("_requests_this_month", "_budget_remaining")
 # Every path the Tesla is asked for by its enabled entities.
 EV_PATHS = ("/battery", "/charge", "/charge/limit", "/security", "/location", "/odometer")
 EV_PATHS_ALL = (*EV_PATHS, "/diagnostics/dtcs")
+# What each fixed hourly poll asks the other two cars for.
+PHEV_PATHS_ALL = (*EV_PATHS_ALL, "/fuel", "/engine/oil")
+PETROL_PATHS_ALL = (
+    "/security",
+    "/location",
+    "/odometer",
+    "/diagnostics/dtcs",
+    "/fuel",
+    "/engine/oil",
+)
+
+
+def each(paths: tuple[str, ...], times: int = 1) -> dict[str, int]:
+    """Billed requests of `paths` read `times` times each, as `billed_since` writes them."""
+    return {f"GET {path}": times for path in paths}
+
 
 # What the simulator's Smartcar says to the user (suggestedUserMessage) per error type.
 SERVER_MESSAGE = "Something went wrong on our end. Please try again later."
@@ -71,9 +93,9 @@ REAUTH_MESSAGE = "Please reconnect your vehicle to continue."
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
+def polling() -> timedelta:
     """Poll every needed path every hour, so that every poll asks Smartcar something."""
-    return {"policy": "fixed", "fixed_interval": 60}
+    return timedelta(minutes=60)
 
 
 @pytest.fixture
@@ -437,6 +459,64 @@ async def test_429_waits_for_retry_after(
     assert hass.states.get(BATTERY).state == before[BATTERY]
 
 
+async def test_429_on_one_path_of_a_batch_waits_for_retry_after(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """One item of the batch answers 429 with retry-after 600: every value stays, nothing goes
+    to that car for 10 minutes (no poll, command or explicit refresh), then it is read again."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    entities = vehicle_entities(hass, init_integration, EV_ID)
+    before = states(hass, entities)
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/battery",
+        count=1,
+        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
+    )
+    spent = billed_by_vehicle(simulator)
+    with recorded_states(hass, entities) as seen:
+        await poll(hass, init_integration, clock, HOUR)
+        # The batch went out whole (the throttled item is billed as Smartcar bills it).
+        assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS_ALL)
+        assert states(hass, entities) == before
+        simulator.vehicle(EV_ID).set(battery=0.42)  # what the next read will find
+        throttled = http_total(simulator)
+
+        # Inside retry-after: the other cars are not due before an hour, so any request now
+        # would be the Tesla's. Neither polls, a command nor an explicit refresh send one.
+        await poll(hass, init_integration, clock, timedelta(minutes=5))
+        with pytest.raises(HomeAssistantError) as exc_info:
+            await hass.services.async_call(
+                LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+            )
+        assert exc_info.value.translation_key == "rate_limited"
+        with pytest.raises(HomeAssistantError) as exc_info:
+            await hass.services.async_call(
+                DOMAIN, "refresh", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
+            )
+        assert exc_info.value.translation_key == "refresh_rate_limited"
+        await hass.services.async_call(
+            "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
+        )
+        await poll(hass, init_integration, clock, timedelta(minutes=4, seconds=50))
+        assert http_total(simulator) == throttled
+        assert simulator.vehicle(EV_ID).state.locked is True
+        assert states(hass, entities) == before
+    assert not [s for s in seen if s[1] in (STATE_UNAVAILABLE, STATE_UNKNOWN)]
+
+    # Past retry-after the car is read again: at once when asked, and by the hourly poll.
+    clock.advance(timedelta(seconds=20))
+    spent = billed_by_vehicle(simulator)
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
+    )
+    assert billed_since(simulator, spent) == {EV_ID: {"GET /battery": 1}}
+    assert float(hass.states.get(BATTERY).state) == 42
+    spent = billed_by_vehicle(simulator)
+    await poll(hass, init_integration, clock, timedelta(minutes=50))
+    assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS_ALL)
+
+
 @pytest.mark.parametrize("rate_limit", [12])
 async def test_smartcars_own_rate_limit_is_respected(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
@@ -480,16 +560,23 @@ async def test_430_stops_polling_for_a_day(
     assert issues[0].translation_placeholders == {"vehicle": EV_NAME}
     assert states(hass, entities) == before
 
-    spent = billed_total(simulator, EV_ID)
-    phev = billed_total(simulator, PHEV_ID)
+    spent = billed_by_vehicle(simulator)
     for _ in range(23):
         await poll(hass, init_integration, clock, HOUR)
-    assert billed_total(simulator, EV_ID) == spent
-    assert billed_total(simulator, PHEV_ID) > phev  # the others went on
+    # Nothing to the Tesla for a day; the others went on every hour.
+    assert billed_since(simulator, spent) == {
+        PHEV_ID: each(PHEV_PATHS_ALL, 23),
+        PETROL_ID: each(PETROL_PATHS_ALL, 23),
+    }
     assert states(hass, entities) == before
 
+    spent = billed_by_vehicle(simulator)
     await poll(hass, init_integration, clock, HOUR)
-    assert billed_total(simulator, EV_ID) > spent
+    assert billed_since(simulator, spent) == {
+        EV_ID: each(EV_PATHS_ALL),
+        PHEV_ID: each(PHEV_PATHS_ALL),
+        PETROL_ID: each(PETROL_PATHS_ALL),
+    }
     assert not repairs(hass, "billing_limit")
     assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -19,12 +18,25 @@ from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
 from .helpers import billed_paths as billed
 
 ALL_SCOPES = [scope.value for scope in SCOPES]
+BATCH = "POST /v2.0/vehicles/{id}/batch"
+# Every path a car is read through, each one permission of the default (full) grant.
+READ_PATHS = (
+    "/battery",
+    "/charge",
+    "/charge/limit",
+    "/security",
+    "/location",
+    "/odometer",
+    "/fuel",
+    "/engine/oil",
+    "/diagnostics/dtcs",
+)
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
+def polling() -> timedelta:
     """Poll every needed path every hour: these tests are about merging, not scheduling."""
-    return {"policy": "fixed", "fixed_interval": 60}
+    return timedelta(minutes=60)
 
 
 def total_billed(simulator: Simulator) -> int:
@@ -51,11 +63,17 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
 async def test_first_setup_costs_one_batch_per_car(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
 ) -> None:
-    """Setup: attributes once per car and one batch of every granted path."""
-    ev = billed(simulator, EV_ID)
-    assert ev.pop("GET /vehicles/{id}", ev.pop("GET /", 0)) <= 1
-    # Every path granted was asked exactly once (the batch).
-    assert all(count == 1 for count in ev.values()), ev
+    """Setup: attributes once per car and one batch of every granted path, per car."""
+    cars = set(init_integration.runtime_data.coordinators)
+    assert cars == {EV_ID, PHEV_ID, PETROL_ID}
+    assert simulator.counters["http_requests"].get(BATCH, 0) == len(cars)
+    for vehicle_id in cars:
+        # Attributes once, and every path granted exactly once, those the car lacks included
+        # (that is how it learns them).
+        assert billed(simulator, vehicle_id) == {
+            "GET /": 1,
+            **{f"GET {path}": 1 for path in READ_PATHS},
+        }, vehicle_id
 
 
 async def test_restart_costs_no_billed_request(

@@ -28,6 +28,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
+from custom_components.smartcar.scheduler import month_bounds
 from smartcar_simulator import Simulator
 
 from .conftest import EV_ID, PETROL_ID, Clock, poll
@@ -157,17 +158,20 @@ async def test_never_refused_for_the_budget(
 ) -> None:
     """With the month's budget spent, the scheduler reads nothing; the user still can."""
     coordinator = init_integration.runtime_data.coordinators[EV_ID]
+    # Well inside a month (the next one's 10th), whatever TEST_NOW: the hours below stay in it.
+    clock.now = month_bounds(clock.now)[1] + timedelta(days=9)
     coordinator._memory.usage.add(clock.now, 10)  # the month's budget is spent
     assert coordinator.budget_remaining == 0
     spent = coordinator.requests_this_month
-    asked = batches(simulator)
     await poll(hass, init_integration, clock, timedelta(hours=3))
-    assert batches(simulator) == asked
+    before = billed_by_vehicle(simulator)
+    await poll(hass, init_integration, clock, timedelta(hours=3))
+    assert EV_ID not in billed_since(simulator, before)  # the scheduler keeps within budget
     simulator.vehicle(EV_ID).set(battery=0.33)
 
     await update(hass, BATTERY)
 
-    assert batches(simulator) == asked + 1
+    assert billed_since(simulator, before)[EV_ID] == {"GET /battery": 1}
     assert float(hass.states.get(BATTERY).state) == 33
     assert coordinator.requests_this_month == spent + 1
 

@@ -62,7 +62,6 @@ from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Clock, endpoints, poll
 from .helpers import billed_by_vehicle as billed, billed_since, expire_access_token
 
 HOUR = timedelta(hours=1)
-FIXED = {"policy": "fixed", "fixed_interval": 60}
 PIN = "2468"
 LOCK = "lock.tesla_model_3"
 BATTERY = "sensor.tesla_model_3_battery"
@@ -70,9 +69,9 @@ OTHER_USER = "3c9e1f52-8a7d-4b6e-a0c1-9d2e3f4a5b6c"
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
+def polling() -> timedelta:
     """Poll every needed path every hour."""
-    return dict(FIXED)
+    return HOUR
 
 
 @pytest.fixture
@@ -231,7 +230,7 @@ async def test_restart_right_after_a_rotation_loses_nothing(
 
 # --- unlock PIN ------------------------------------------------------------------------------
 
-PIN_OPTIONS = pytest.mark.parametrize("options", [{**FIXED, "unlock_pin": PIN}])
+PIN_OPTIONS = pytest.mark.parametrize("options", [{"unlock_pin": PIN}])
 
 
 @PIN_OPTIONS
@@ -539,3 +538,55 @@ async def test_debug_session_logs_no_secret(
     allowed = {name for name in secrets if "itude" in name} | {"unlock PIN"}
     assert set(core) <= allowed, f"Home Assistant core logged: {core}"
     assert all(loggers == {"homeassistant.core"} for loggers in core.values()), core
+
+
+@pytest.mark.parametrize("found_by", ["poll", "update_entity"])
+async def test_refused_refresh_logs_no_token(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+    found_by: str,
+) -> None:
+    """The token endpoint refuses the refresh token, at DEBUG level everywhere: the refusal is
+    logged (and reauthentication starts), but no log record holds a token or the secret."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    caplog.set_level(logging.DEBUG)
+    hass.bus.async_fire(EVENT_LOGGING_CHANGED)
+    await hass.async_block_till_done()
+    refused = dict(init_integration.data["token"])
+    expire_access_token(hass, init_integration)
+    simulator.revoke_tokens()
+    caplog.clear()
+
+    if found_by == "poll":
+        await poll(hass, init_integration, clock, HOUR)
+    else:
+        await hass.services.async_call(
+            "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
+        )
+        await hass.async_block_till_done()
+
+    # The refused refresh really happened, and was logged at DEBUG level by our code.
+    assert simulator.counters["token_requests"] == {"refresh_token": 1}
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]
+    assert [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "custom_components.smartcar" and "refused the token request" in r.getMessage()
+    ] == ["Smartcar refused the token request: invalid_grant"]
+
+    secrets = {
+        "refused refresh token": refused["refresh_token"],
+        "access token": refused["access_token"],
+        "client secret": CLIENT_SECRET,
+    }
+    leaked = {
+        (record.name, name)
+        for record in caplog.records
+        for name, value in secrets.items()
+        if value in _formatted(record)
+    }
+    assert not leaked, f"secrets in the log: {leaked}"
