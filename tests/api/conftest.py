@@ -17,7 +17,15 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.smartcar.api import SmartcarClient, SmartcarOAuth, StaticAuth, UnitSystem
+from custom_components.smartcar.api import (
+    BatchResult,
+    Signal,
+    SignalReading,
+    SmartcarClient,
+    SmartcarOAuth,
+    StaticAuth,
+    UnitSystem,
+)
 from smartcar_simulator import Simulator, SimulatorServer
 from tests.conftest import CLIENT_ID, CLIENT_SECRET
 
@@ -82,6 +90,25 @@ def oauth(sim_url: str, session: aiohttp.ClientSession) -> SmartcarOAuth:
         client_secret=CLIENT_SECRET,
         token_url=f"{sim_url}/oauth/token",
     )
+
+
+async def read[R](client: SmartcarClient, vehicle_id: str, signal: Signal, kind: type[R]) -> R:
+    """One signal the way the integration reads it (`POST /batch`): the reading, or its error."""
+    item = (await client.async_batch(vehicle_id, [signal])).results[signal]
+    if item.error is not None:
+        raise item.error
+    assert isinstance(item.reading, kind)
+    return item.reading
+
+
+def batch_readings(result: BatchResult) -> dict[Signal, SignalReading]:
+    """The readings of a batch that succeeded."""
+    return {s: r.reading for s, r in result.results.items() if r.reading is not None}
+
+
+def batch_errors(result: BatchResult) -> dict[Signal, Exception]:
+    """The signals of a batch that failed, and why."""
+    return {s: r.error for s, r in result.results.items() if r.error is not None}
 
 
 def http_requests(simulator: Simulator) -> dict[str, int]:

@@ -24,28 +24,15 @@ from custom_components.smartcar.api import (
 from smartcar_simulator import Simulator
 from tests.conftest import TEST_NOW
 
-from .conftest import EV_ID, PHEV_ID, ClientFactory, billed, http_requests
-
-
-async def test_batch_every_signal(client: SmartcarClient, simulator: Simulator) -> None:
-    """All nine signals of the PHEV in one request; each path billed once."""
-    result = await client.async_batch(PHEV_ID, list(Signal))
-    assert result.errors() == {}
-    readings = result.readings()
-    assert set(readings) == set(Signal)
-    for signal in Signal:
-        single = await client.async_read(PHEV_ID, signal)
-        reading = readings[signal]
-        # Same values as the single GETs (only the request ids differ).
-        assert reading == replace(single, meta=reading.meta)
-        assert reading.meta == replace(single.meta, request_id=reading.meta.request_id)
-        assert reading.meta.data_age == TEST_NOW - timedelta(seconds=780)
-        assert reading.meta.fetched_at == TEST_NOW
-        assert reading.meta.unit_system is UnitSystem.METRIC
-        assert reading.meta.request_id == result.meta.request_id
-    assert result.meta.request_id is not None
-    assert http_requests(simulator)["POST /v2.0/vehicles/{id}/batch"] == 1
-    assert billed(simulator, PHEV_ID)["GET /battery"] == 2  # batch + single read
+from .conftest import (
+    EV_ID,
+    PHEV_ID,
+    ClientFactory,
+    batch_errors,
+    batch_readings,
+    billed,
+    http_requests,
+)
 
 
 async def test_batch_partial_failure(make_client: ClientFactory, simulator: Simulator) -> None:
@@ -67,7 +54,7 @@ async def test_batch_partial_failure(make_client: ClientFactory, simulator: Simu
         Signal.ODOMETER,
         Signal.CHARGE,
     ]
-    readings = result.readings()
+    readings = batch_readings(result)
     assert set(readings) == {Signal.BATTERY, Signal.ODOMETER}
     battery = readings[Signal.BATTERY]
     assert isinstance(battery, Battery)
@@ -79,7 +66,7 @@ async def test_batch_partial_failure(make_client: ClientFactory, simulator: Simu
     assert isinstance(odometer, Odometer)
     assert odometer.distance == 18234.5
 
-    errors = result.errors()
+    errors = batch_errors(result)
     assert set(errors) == {Signal.FUEL, Signal.LOCATION, Signal.CHARGE}
     fuel = errors[Signal.FUEL]
     assert isinstance(fuel, SmartcarCompatibilityError)  # the EV has no tank
@@ -109,10 +96,10 @@ async def test_batch_item_rate_limit_keeps_retry_after(
     """A rate-limited item carries `retry-after` in its own headers; it is parsed."""
     simulator.inject_fault(path="/odometer", error={"type": "RATE_LIMIT", "retry_after": 42})
     result = await client.async_batch(EV_ID, [Signal.ODOMETER, Signal.LOCATION])
-    error = result.errors()[Signal.ODOMETER]
+    error = batch_errors(result)[Signal.ODOMETER]
     assert isinstance(error, SmartcarRateLimitError)
     assert error.retry_after == 42.0
-    assert isinstance(result.readings()[Signal.LOCATION], Location)
+    assert isinstance(batch_readings(result)[Signal.LOCATION], Location)
 
 
 async def test_batch_items_with_broken_bodies(client: SmartcarClient, simulator: Simulator) -> None:
@@ -123,12 +110,12 @@ async def test_batch_items_with_broken_bodies(client: SmartcarClient, simulator:
     result = await client.async_batch(
         EV_ID, [Signal.BATTERY, Signal.CHARGE, Signal.ODOMETER, Signal.LOCATION]
     )
-    assert isinstance(result.errors()[Signal.BATTERY], SmartcarResponseError)
-    assert isinstance(result.errors()[Signal.CHARGE], SmartcarResponseError)
-    odometer = result.readings()[Signal.ODOMETER]
+    assert isinstance(batch_errors(result)[Signal.BATTERY], SmartcarResponseError)
+    assert isinstance(batch_errors(result)[Signal.CHARGE], SmartcarResponseError)
+    odometer = batch_readings(result)[Signal.ODOMETER]
     assert odometer == Odometer(meta=odometer.meta, issues=("distance",))
     assert odometer.meta.data_age == TEST_NOW - timedelta(seconds=420)
-    assert isinstance(result.readings()[Signal.LOCATION], Location)
+    assert isinstance(batch_readings(result)[Signal.LOCATION], Location)
 
 
 async def test_batch_request_fault(client: SmartcarClient, simulator: Simulator) -> None:
@@ -145,8 +132,8 @@ async def test_batch_without_signals_sends_nothing(
     """No signals: an empty result, no request."""
     result = await client.async_batch(EV_ID, [])
     assert result.results == {}
-    assert result.readings() == {}
-    assert result.errors() == {}
+    assert batch_readings(result) == {}
+    assert batch_errors(result) == {}
     assert http_requests(simulator) == {}
 
 

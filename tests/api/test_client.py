@@ -39,8 +39,11 @@ from .conftest import (
     USER_ID,
     VEHICLE_IDS,
     ClientFactory,
+    batch_errors,
+    batch_readings,
     billed,
     http_requests,
+    read,
 )
 
 KM_TO_MILES = 0.621371192237334
@@ -150,57 +153,28 @@ async def test_permissions_reflect_denials(client: SmartcarClient, simulator: Si
 # -- signals ----------------------------------------------------------------------------------
 
 
-async def test_signals_ev(client: SmartcarClient, simulator: Simulator) -> None:
-    """`GET /signals` on the EV: battery, charge, location, odometer (no fuel); billed once."""
-    signals = await client.async_get_signals(EV_ID)
-    assert set(signals.readings) == {
-        Signal.BATTERY,
-        Signal.CHARGE,
-        Signal.LOCATION,
-        Signal.ODOMETER,
-    }
-    battery = signals.readings[Signal.BATTERY]
-    assert isinstance(battery, Battery)
-    assert battery.percent_remaining == pytest.approx(0.62)
-    assert battery.range == pytest.approx(round(0.62 * 75 / 0.155, 1))
-    location = signals.readings[Signal.LOCATION]
-    assert isinstance(location, Location)
-    assert (location.latitude, location.longitude) == (52.3676, 4.9041)
-    assert signals.meta.data_age == TEST_NOW - timedelta(seconds=420)
-    assert signals.meta.fetched_at == TEST_NOW
-    assert signals.meta.unit_system is UnitSystem.METRIC
-    assert billed(simulator, EV_ID) == {"GET /signals": 1}
-
-
-async def test_signals_petrol_respects_permissions(make_client: ClientFactory) -> None:
-    """Only what the car has and the token may read."""
-    client = make_client(scope=["read_fuel", "read_odometer", "read_battery"])
-    signals = await client.async_get_signals(PETROL_ID)
-    assert set(signals.readings) == {Signal.FUEL, Signal.ODOMETER}
-    fuel = signals.readings[Signal.FUEL]
-    assert isinstance(fuel, Fuel)
-    assert fuel.percent_remaining == pytest.approx(0.41)
-
-
 async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -> None:
-    """Each single signal GET on the PHEV (it has them all) matches the simulated truth."""
+    """Every signal of the PHEV (it has them all) in one batch matches the simulated truth."""
+    result = await client.async_batch(PHEV_ID, list(Signal))
+    assert batch_errors(result) == {}
+    readings = batch_readings(result)
     data_age = TEST_NOW - timedelta(seconds=780)
 
-    battery = await client.async_get_battery(PHEV_ID)
+    battery = readings[Signal.BATTERY]
     assert isinstance(battery, Battery)
     assert battery.percent_remaining == pytest.approx(0.45)
     assert battery.range == pytest.approx(round(0.45 * 18 / 0.26, 1))
 
-    charge = await client.async_get_charge(PHEV_ID)
+    charge = readings[Signal.CHARGE]
     assert charge == Charge(
         is_plugged_in=False, state=ChargeState.NOT_CHARGING, meta=charge.meta, issues=()
     )
 
-    limit = await client.async_get_charge_limit(PHEV_ID)
+    limit = readings[Signal.CHARGE_LIMIT]
     assert isinstance(limit, ChargeLimit)
     assert limit.limit == 1.0
 
-    security = await client.async_get_security(PHEV_ID)
+    security = readings[Signal.SECURITY]
     assert isinstance(security, Security)
     assert security.is_locked is True
     assert {door.type for door in security.doors} == {
@@ -215,25 +189,25 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
     assert security.storage == (Opening(type="rear", status="CLOSED"),)
     assert security.charging_port == (Opening(type="chargingPort", status="CLOSED"),)
 
-    location = await client.async_get_location(PHEV_ID)
+    location = readings[Signal.LOCATION]
     assert isinstance(location, Location)
     assert (location.latitude, location.longitude) == (52.3702, 4.8952)
 
-    odometer = await client.async_get_odometer(PHEV_ID)
+    odometer = readings[Signal.ODOMETER]
     assert isinstance(odometer, Odometer)
     assert odometer.distance == 41877.0
 
-    fuel = await client.async_get_fuel(PHEV_ID)
+    fuel = readings[Signal.FUEL]
     assert isinstance(fuel, Fuel)
     assert fuel.percent_remaining == pytest.approx(0.7)
     assert fuel.amount_remaining == pytest.approx(38.5)
     assert fuel.range == pytest.approx(round(0.7 * 55 / 0.065, 1))
 
-    oil = await client.async_get_engine_oil(PHEV_ID)
+    oil = readings[Signal.ENGINE_OIL]
     assert isinstance(oil, EngineOil)
     assert oil.life_remaining == pytest.approx(0.82)
 
-    diagnostics = await client.async_get_diagnostics(PHEV_ID)
+    diagnostics = readings[Signal.DIAGNOSTICS]
     assert isinstance(diagnostics, Diagnostics)
     assert diagnostics.active_codes is not None
     assert [code.code for code in diagnostics.active_codes] == ["P0456"]
@@ -242,14 +216,14 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
         days=5, minutes=47, seconds=20
     )
 
-    readings = [battery, charge, limit, security, location, odometer, fuel, oil, diagnostics]
-    for reading in readings:
+    for reading in readings.values():
         assert reading.issues == ()
         assert reading.meta.data_age == data_age
         assert reading.meta.fetched_at == TEST_NOW
         assert reading.meta.unit_system is UnitSystem.METRIC
-        assert _is_uuid(reading.meta.request_id)
-    assert len({reading.meta.request_id for reading in readings}) == len(readings)
+        assert reading.meta.request_id == result.meta.request_id
+    assert _is_uuid(result.meta.request_id)
+    assert http_requests(simulator)["POST /v2.0/vehicles/{id}/batch"] == 1
     assert billed(simulator, PHEV_ID) == {
         "GET /battery": 1,
         "GET /charge": 1,
@@ -263,33 +237,14 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
     }
 
 
-@pytest.mark.parametrize("signal", list(Signal))
-async def test_async_read_each_signal(client: SmartcarClient, signal: Signal) -> None:
-    """`async_read` returns the reading class of the signal."""
-    expected = {
-        Signal.BATTERY: Battery,
-        Signal.CHARGE: Charge,
-        Signal.CHARGE_LIMIT: ChargeLimit,
-        Signal.SECURITY: Security,
-        Signal.LOCATION: Location,
-        Signal.ODOMETER: Odometer,
-        Signal.FUEL: Fuel,
-        Signal.ENGINE_OIL: EngineOil,
-        Signal.DIAGNOSTICS: Diagnostics,
-    }[signal]
-    reading = await client.async_read(PHEV_ID, signal)
-    assert type(reading) is expected
-    assert reading.issues == ()
-
-
 async def test_readings_follow_the_car(client: SmartcarClient, simulator: Simulator) -> None:
     """After driving and charging (virtual time), reads show the new report and data age."""
     ev = simulator.vehicle("ev")
     ev.drive_to(52.40, 4.95, speed_kmh=60)
     simulator.clock.advance(1800)  # within the access token lifetime (7200 s)
-    location = await client.async_get_location(EV_ID)
+    location = await read(client, EV_ID, Signal.LOCATION, Location)
     assert (location.latitude, location.longitude) == pytest.approx((52.40, 4.95))
-    odometer = await client.async_get_odometer(EV_ID)
+    odometer = await read(client, EV_ID, Signal.ODOMETER, Odometer)
     assert odometer.distance is not None
     assert odometer.distance > 18234.5
     assert location.meta.data_age is not None
@@ -302,25 +257,21 @@ async def test_readings_follow_the_car(client: SmartcarClient, simulator: Simula
 async def test_imperial_units(make_client: ClientFactory) -> None:
     """An imperial client gets miles and gallons and meta.unit_system IMPERIAL."""
     client = make_client(unit_system=UnitSystem.IMPERIAL)
-    odometer = await client.async_get_odometer(PETROL_ID)
+    result = await client.async_batch(PETROL_ID, [Signal.ODOMETER, Signal.FUEL])
+    odometer = batch_readings(result)[Signal.ODOMETER]
+    assert isinstance(odometer, Odometer)
     assert odometer.distance == pytest.approx(round(96310.2 * KM_TO_MILES, 1))
     assert odometer.meta.unit_system is UnitSystem.IMPERIAL
-    fuel = await client.async_get_fuel(PETROL_ID)
+    fuel = batch_readings(result)[Signal.FUEL]
+    assert isinstance(fuel, Fuel)
     assert fuel.amount_remaining == pytest.approx(round(0.41 * 52 * 0.264172052358148, 1))
     assert fuel.meta.unit_system is UnitSystem.IMPERIAL
-    signals = await client.async_get_signals(PETROL_ID)
-    assert signals.meta.unit_system is UnitSystem.IMPERIAL
-    batch = await client.async_batch(PETROL_ID, [Signal.ODOMETER])
-    reading = batch.readings()[Signal.ODOMETER]
-    assert isinstance(reading, Odometer)
-    assert reading.distance == odometer.distance
-    assert reading.meta.unit_system is UnitSystem.IMPERIAL
 
 
 async def test_metric_units_by_default(client: SmartcarClient) -> None:
     """The default client asks for (and gets) kilometres."""
     assert client.unit_system is UnitSystem.METRIC
-    odometer = await client.async_get_odometer(PETROL_ID)
+    odometer = await read(client, PETROL_ID, Signal.ODOMETER, Odometer)
     assert odometer.distance == 96310.2
     assert odometer.meta.unit_system is UnitSystem.METRIC
 
@@ -341,10 +292,10 @@ async def test_start_and_stop_charging(client: SmartcarClient, simulator: Simula
     assert ev.state.charge_state == "CHARGING"
     _assert_success(await client.async_stop_charging(EV_ID))
     assert ev.state.charge_state == "NOT_CHARGING"
-    assert (await client.async_get_charge(EV_ID)).state is ChargeState.NOT_CHARGING
+    assert (await read(client, EV_ID, Signal.CHARGE, Charge)).state is ChargeState.NOT_CHARGING
     _assert_success(await client.async_start_charging(EV_ID))
     assert ev.state.charge_state == "CHARGING"
-    charge = await client.async_get_charge(EV_ID)
+    charge = await read(client, EV_ID, Signal.CHARGE, Charge)
     assert (charge.is_plugged_in, charge.state) == (True, ChargeState.CHARGING)
     assert billed(simulator, EV_ID)["POST /charge"] == 2
 
@@ -353,7 +304,7 @@ async def test_set_charge_limit(client: SmartcarClient, simulator: Simulator) ->
     """The limit is sent as a fraction and the car keeps it."""
     _assert_success(await client.async_set_charge_limit(EV_ID, 0.9))
     assert simulator.vehicle("ev").state.charge_limit == 0.9
-    assert (await client.async_get_charge_limit(EV_ID)).limit == 0.9
+    assert (await read(client, EV_ID, Signal.CHARGE_LIMIT, ChargeLimit)).limit == 0.9
     _assert_success(await client.async_set_charge_limit(EV_ID, 1))
     assert simulator.vehicle("ev").state.charge_limit == 1.0
     assert billed(simulator, EV_ID)["POST /charge/limit"] == 2
@@ -368,7 +319,7 @@ async def test_lock_and_unlock(client: SmartcarClient, simulator: Simulator) -> 
     assert locked()
     _assert_success(await client.async_unlock(EV_ID))
     assert not locked()
-    assert (await client.async_get_security(EV_ID)).is_locked is False
+    assert (await read(client, EV_ID, Signal.SECURITY, Security)).is_locked is False
     _assert_success(await client.async_lock(EV_ID))
     assert locked()
     assert billed(simulator, EV_ID)["POST /security"] == 2

@@ -31,7 +31,7 @@ from custom_components.smartcar.api import (
 )
 from smartcar_simulator import Simulator
 
-from .conftest import EV_ID, ClientFactory, StubServer
+from .conftest import EV_ID, ClientFactory, StubServer, batch_errors, batch_readings
 
 VID = "vehicle-1"
 
@@ -150,7 +150,7 @@ async def test_batch_with_odd_items(stub: StubServer, stub_client: SmartcarClien
     ]
     assert result.meta.request_id == "batch-rid"
     assert result.meta.unit_system is UnitSystem.IMPERIAL
-    errors_ = result.errors()
+    errors_ = batch_errors(result)
     battery = errors_[Signal.BATTERY]
     assert type(battery) is SmartcarServerError  # a code that is no number
     assert battery.status == 500
@@ -163,7 +163,7 @@ async def test_batch_with_odd_items(stub: StubServer, stub_client: SmartcarClien
     charge = errors_[Signal.CHARGE]
     assert isinstance(charge, SmartcarVehicleStateError)
     assert charge.retry_after is None  # not a header string
-    oil = result.readings()[Signal.ENGINE_OIL]
+    oil = batch_readings(result)[Signal.ENGINE_OIL]
     assert oil.meta.request_id == "batch-rid"
     assert oil.meta.unit_system is None
     assert result.results[Signal.ENGINE_OIL].raw == {"body": {"lifeRemaining": 0.5}, "headers": {}}
@@ -374,7 +374,7 @@ async def test_cancellation_is_not_swallowed(
     client = make_client()
     # The answer is held far longer than the test takes: the call is surely in flight.
     simulator.inject_fault(path="/battery", kind="slow", delay=600, count=1)
-    task = asyncio.create_task(client.async_get_battery(EV_ID))
+    task = asyncio.create_task(client.async_batch(EV_ID, [Signal.BATTERY]))
     # Wait (bounded) until the simulator holds the request: the fault is then used up.
     deadline = asyncio.get_running_loop().time() + 60
     while simulator.faults.list():

@@ -40,12 +40,13 @@ from custom_components.smartcar.api import (
     SmartcarValidationError,
     SmartcarVehicleStateError,
     StaticAuth,
+    _v2,
 )
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.errors import ERROR_TYPES
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, ClientFactory, billed
+from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, ClientFactory, billed, read
 
 # type, HTTP status, exception class, resolution
 ERROR_TABLE: list[tuple[str, int, type[SmartcarApiError], Resolution | None]] = [
@@ -76,16 +77,19 @@ def _is_uuid(value: str | None) -> bool:
     return True
 
 
+@pytest.mark.parametrize("path", ["/battery", "/batch"], ids=["item", "request"])
 @pytest.mark.parametrize(("type_", "status", "cls", "resolution"), ERROR_TABLE)
 async def test_injected_error_maps_to_its_class(
     client: SmartcarClient,
     simulator: Simulator,
+    path: str,
     type_: str,
     status: int,
     cls: type[SmartcarApiError],
     resolution: Resolution | None,
 ) -> None:
-    """Every error type: the right class and every field of Smartcar's error object."""
+    """Every error type, on a batch item or the whole request: the right class and every field
+    of Smartcar's error object."""
     error: dict[str, Any] = {
         "type": type_,
         "code": "SIMULATED_CODE",
@@ -94,9 +98,9 @@ async def test_injected_error_maps_to_its_class(
     }
     if type_ == "RATE_LIMIT":
         error["retry_after"] = 30
-    simulator.inject_fault(vehicle_id="ev", path="/battery", error=error, count=1)
+    simulator.inject_fault(vehicle_id="ev", path=path, error=error, count=1)
     with pytest.raises(SmartcarApiError) as caught:
-        await client.async_get_battery(EV_ID)
+        await read(client, EV_ID, Signal.BATTERY, Battery)
     err = caught.value
     assert type(err) is cls
     assert err.status == status
@@ -105,7 +109,6 @@ async def test_injected_error_maps_to_its_class(
     assert err.description == f"Simulated {type_} failure."
     assert _is_uuid(err.request_id)
     assert err.resolution is resolution
-    assert err.retryable is (resolution is Resolution.RETRY_LATER)
     assert err.suggested_user_message == ERROR_TYPES[type_][2]
     assert err.doc_url == (
         "https://smartcar.com/docs/errors/api-errors/"
@@ -114,7 +117,7 @@ async def test_injected_error_maps_to_its_class(
     assert err.retry_after == (30.0 if type_ == "RATE_LIMIT" else None)
     assert str(err) == f"Smartcar {type_}:SIMULATED_CODE ({status}): Simulated {type_} failure."
     # count=1: the next request succeeds.
-    assert isinstance(await client.async_get_battery(EV_ID), Battery)
+    assert isinstance(await read(client, EV_ID, Signal.BATTERY, Battery), Battery)
 
 
 @pytest.mark.parametrize(("type_", "status", "cls", "resolution"), ERROR_TABLE)
@@ -143,21 +146,21 @@ async def test_real_rate_limit(make_client: ClientFactory, serve, socket_enabled
         clock=VirtualClock(start=TEST_NOW, frozen=True), rate_limit=2, rate_limit_window=600
     )
     client = make_client(token=sim.issue_tokens().access_token, base_url=await serve(sim))
-    await client.async_get_odometer(EV_ID)
+    await read(client, EV_ID, Signal.ODOMETER, Odometer)
     sim.clock.advance(100)
-    await client.async_get_odometer(EV_ID)
+    await read(client, EV_ID, Signal.ODOMETER, Odometer)
     with pytest.raises(SmartcarRateLimitError) as caught:
-        await client.async_get_odometer(EV_ID)
+        await read(client, EV_ID, Signal.ODOMETER, Odometer)
     assert caught.value.retry_after == 500.0
-    assert caught.value.retryable
+    assert caught.value.resolution is Resolution.RETRY_LATER
     # Another vehicle has its own budget.
-    assert (await client.async_get_odometer(PHEV_ID)).distance == 41877.0
+    assert (await read(client, PHEV_ID, Signal.ODOMETER, Odometer)).distance == 41877.0
 
 
 async def test_unknown_vehicle(client: SmartcarClient) -> None:
     """A vehicle that is not the user's: RESOURCE_NOT_FOUND / VEHICLE_NOT_FOUND."""
     with pytest.raises(SmartcarNotFoundError) as caught:
-        await client.async_get_battery("00000000-0000-0000-0000-000000000000")
+        await read(client, "00000000-0000-0000-0000-000000000000", Signal.BATTERY, Battery)
     assert caught.value.code == "VEHICLE_NOT_FOUND"
     assert caught.value.status == 404
 
@@ -165,7 +168,7 @@ async def test_unknown_vehicle(client: SmartcarClient) -> None:
 async def test_not_capable(client: SmartcarClient, simulator: Simulator) -> None:
     """The petrol car has no battery and no navigation: 501 VEHICLE_NOT_CAPABLE."""
     with pytest.raises(SmartcarCompatibilityError) as caught:
-        await client.async_get_battery(PETROL_ID)
+        await read(client, PETROL_ID, Signal.BATTERY, Battery)
     assert caught.value.code == "VEHICLE_NOT_CAPABLE"
     with pytest.raises(SmartcarCompatibilityError):
         await client.async_set_destination(PETROL_ID, 1.0, 2.0)
@@ -179,7 +182,7 @@ async def test_permission_missing(make_client: ClientFactory) -> None:
     """A token without read_battery: 403 PERMISSION, resolution REAUTHENTICATE."""
     client = make_client(scope=["read_odometer"])
     with pytest.raises(SmartcarPermissionError) as caught:
-        await client.async_get_battery(EV_ID)
+        await read(client, EV_ID, Signal.BATTERY, Battery)
     assert caught.value.resolution is Resolution.REAUTHENTICATE
     with pytest.raises(SmartcarPermissionError):
         await client.async_lock(EV_ID)
@@ -190,7 +193,7 @@ async def test_start_charging_unplugged(client: SmartcarClient) -> None:
     with pytest.raises(SmartcarVehicleStateError) as caught:
         await client.async_start_charging(EV_ID)
     assert caught.value.code == "CHARGE_FAULT"
-    assert caught.value.retryable
+    assert caught.value.resolution is Resolution.RETRY_LATER
 
 
 @pytest.mark.parametrize("token", ["not-a-token", ""])
@@ -227,9 +230,9 @@ async def test_timeout(make_client: ClientFactory, simulator: Simulator) -> None
     # Held far beyond the timeout, so only the client's timeout can end the wait.
     simulator.inject_fault(path="/battery", kind="slow", delay=600, count=1)
     with pytest.raises(SmartcarTimeoutError) as caught:
-        await client.async_get_battery(EV_ID)
+        await read(client, EV_ID, Signal.BATTERY, Battery)
     assert isinstance(caught.value, SmartcarConnectionError)
-    assert str(caught.value) == "/battery: Smartcar did not answer in 0.2 s"
+    assert str(caught.value) == "/batch: Smartcar did not answer in 0.2 s"
     assert isinstance(caught.value.__cause__, TimeoutError)
 
 
@@ -248,7 +251,7 @@ async def test_slow_but_in_time(make_client: ClientFactory, simulator: Simulator
     """A slow answer within the timeout is fine."""
     client = make_client(timeout=60)  # generous: the answer comes after 0.1 s
     simulator.inject_fault(path="/odometer", kind="slow", delay=0.1, count=1)
-    assert (await client.async_get_odometer(EV_ID)).distance == 18234.5
+    assert (await read(client, EV_ID, Signal.ODOMETER, Odometer)).distance == 18234.5
 
 
 async def test_connection_refused(session: aiohttp.ClientSession, closed_port: int) -> None:
@@ -285,12 +288,12 @@ async def test_connection_refused_token_endpoint(
 @pytest.mark.parametrize(
     "call",
     [
-        lambda c: c.async_get_battery(EV_ID),
+        lambda c: c.async_get_attributes(EV_ID),
         lambda c: c.async_get_user(),
         lambda c: c.async_lock(EV_ID),
         lambda c: c.async_batch(EV_ID, [Signal.BATTERY]),
     ],
-    ids=["signal", "user", "command", "batch"],
+    ids=["attributes", "user", "command", "batch"],
 )
 async def test_non_json_answer(client: SmartcarClient, simulator: Simulator, call: Any) -> None:
     """A captive portal page (200 text/html) is a SmartcarResponseError."""
@@ -300,10 +303,12 @@ async def test_non_json_answer(client: SmartcarClient, simulator: Simulator, cal
 
 
 async def test_empty_answer(client: SmartcarClient, simulator: Simulator) -> None:
-    """An empty 200: no body to read for a signal; a command without body still succeeded."""
-    simulator.inject_fault(path="/battery", kind="empty")
-    with pytest.raises(SmartcarResponseError, match="body is not a JSON object"):
-        await client.async_get_battery(EV_ID)
+    """An empty 200: no body to read for attributes; a command without body still succeeded."""
+    simulator.inject_fault(path="/", kind="empty")
+    with pytest.raises(
+        SmartcarResponseError, match=r"^/vehicles/\{id\}: body is not a JSON object"
+    ):
+        await client.async_get_attributes(EV_ID)
     simulator.inject_fault(path="/security", method="POST", kind="empty")
     result = await client.async_lock(EV_ID)
     assert (result.status, result.message) == (None, None)
@@ -331,17 +336,10 @@ async def test_malformed_signal(
     client: SmartcarClient, simulator: Simulator, signal: Signal, expected: Any
 ) -> None:
     """Wrong types and nulls become None; the malformed fields are named in `issues`."""
-    simulator.inject_fault(kind="malformed")
-    reading = await client.async_read(PHEV_ID, signal)
+    simulator.inject_fault(path=_v2.PATHS[signal], kind="malformed")
+    reading = await read(client, PHEV_ID, signal, type(expected))
     assert reading == type(expected)(meta=reading.meta, issues=expected.issues)
     assert _is_uuid(reading.meta.request_id)
-
-
-async def test_malformed_signals(client: SmartcarClient, simulator: Simulator) -> None:
-    """`/signals` with a string and a null for objects: only the real object is parsed."""
-    simulator.inject_fault(path="/signals", kind="malformed")
-    signals = await client.async_get_signals(EV_ID)
-    assert signals.readings == {Signal.ODOMETER: Odometer(meta=signals.meta)}
 
 
 @pytest.mark.parametrize(
@@ -413,12 +411,12 @@ async def test_no_secret_in_error_messages(
             pytest.fail("no error raised")
 
     simulator.inject_fault(path="/battery", error={"type": "SERVER"}, count=1)
-    await collect(client.async_get_battery(EV_ID))
+    await collect(read(client, EV_ID, Signal.BATTERY, Battery))
     simulator.inject_fault(path="/odometer", kind="slow", delay=600, count=1)
-    await collect(client.async_get_odometer(EV_ID))
+    await collect(read(client, EV_ID, Signal.ODOMETER, Odometer))
     simulator.inject_fault(path="/location", kind="non_json", count=1)
-    await collect(client.async_get_location(EV_ID))
-    await collect(client.async_get_battery(PETROL_ID))
+    await collect(read(client, EV_ID, Signal.LOCATION, Location))
+    await collect(read(client, PETROL_ID, Signal.BATTERY, Battery))
     wrong = SmartcarOAuth(
         oauth._session,
         client_id=CLIENT_ID,

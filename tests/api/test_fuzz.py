@@ -170,31 +170,6 @@ def test_parse_reading_fuzz(signal: Signal) -> None:
     | st.fixed_dictionaries(
         {},
         optional={
-            "battery": _bodies(Signal.BATTERY),
-            "charge": _bodies(Signal.CHARGE),
-            "location": _bodies(Signal.LOCATION),
-            "odometer": _bodies(Signal.ODOMETER),
-            "fuel": _bodies(Signal.FUEL),
-        },
-    )
-)
-def test_parse_signals_fuzz(body: Any) -> None:
-    """`/signals`: objects under known keys are parsed, everything else is skipped."""
-    try:
-        signals = _v2.parse_signals(body, Meta())
-    except SmartcarResponseError:
-        assert not isinstance(body, dict)
-        return
-    for signal, reading in signals.readings.items():
-        _check(signal, body[signal.value], reading)
-
-
-@FUZZ
-@given(
-    body=JSON_VALUES
-    | st.fixed_dictionaries(
-        {},
-        optional={
             k: JSON_VALUES | st.text(alphabet="0123456789²٣", max_size=6)
             for k in ("id", "make", "model", "year", "vin")
         },

@@ -229,7 +229,6 @@ def test_permission_error_item() -> None:
     assert err.resolution is Resolution.REAUTHENTICATE
     assert err.request_id == "1ae8a91d-4898-4f4a-ba08-d20aff3759ca"
     assert err.description == PERMISSION_DESCRIPTION
-    assert not err.retryable
     assert str(err) == f"Smartcar PERMISSION (403): {PERMISSION_DESCRIPTION}"
 
 
@@ -326,9 +325,9 @@ async def test_replay_through_the_client(
         else:
             assert type(item.error) is expected[signal]
     if path.stem == "vw_id_4.imperial":
-        odometer = result.readings()[Signal.ODOMETER]
-        assert odometer.meta.unit_system is UnitSystem.IMPERIAL
+        odometer = result.results[Signal.ODOMETER].reading
         assert isinstance(odometer, Odometer)
+        assert odometer.meta.unit_system is UnitSystem.IMPERIAL
         assert odometer.distance == 37829.0
 
 

@@ -31,7 +31,6 @@ from .models import (
     Opening,
     Security,
     SignalReading,
-    SignalSet,
     TroubleCode,
     VehicleAttributes,
 )
@@ -48,15 +47,6 @@ PATHS: Final[dict[Signal, str]] = {
     Signal.DIAGNOSTICS: "/diagnostics/dtcs",
 }
 SIGNAL_BY_PATH: Final[dict[str, Signal]] = {path: signal for signal, path in PATHS.items()}
-
-# Keys of GET /signals.
-_SIGNALS_KEYS: Final[dict[str, Signal]] = {
-    "battery": Signal.BATTERY,
-    "charge": Signal.CHARGE,
-    "location": Signal.LOCATION,
-    "odometer": Signal.ODOMETER,
-    "fuel": Signal.FUEL,
-}
 
 
 def finite_float(value: object) -> float | None:
@@ -262,19 +252,8 @@ _PARSERS: Final[dict[Signal, Callable[[_Fields, Meta], SignalReading]]] = {
 
 
 def parse_reading(signal: Signal, body: object, meta: Meta) -> SignalReading:
-    """Parse one signal body (from a single GET or a batch item)."""
+    """Parse one signal body (a batch item, or one kept in storage)."""
     return _PARSERS[signal](_Fields(body, PATHS[signal]), meta)
-
-
-def parse_signals(body: object, meta: Meta) -> SignalSet:
-    """Parse `GET /signals`: each known key that holds an object."""
-    fields = _Fields(body, "/signals")
-    readings: dict[Signal, SignalReading] = {}
-    for key, signal in _SIGNALS_KEYS.items():
-        value = fields.raw(key)
-        if isinstance(value, Mapping):
-            readings[signal] = parse_reading(signal, value, meta)
-    return SignalSet(readings=readings, meta=meta)
 
 
 def parse_attributes(body: object, meta: Meta) -> VehicleAttributes:

@@ -1,4 +1,5 @@
-"""The async Smartcar API client: every operation of the Vehicles API v2.0 and management API."""
+"""The async Smartcar API client: the Vehicles API v2.0 operations the integration uses, and
+the management API."""
 
 from __future__ import annotations
 
@@ -29,20 +30,10 @@ from .errors import (
 )
 from .models import (
     BatchResult,
-    Battery,
-    Charge,
-    ChargeLimit,
     CommandResult,
     Connection,
-    Diagnostics,
-    EngineOil,
-    Fuel,
-    Location,
-    Odometer,
-    Security,
     SignalReading,
     SignalResult,
-    SignalSet,
     User,
     VehicleAttributes,
     VehicleIds,
@@ -212,52 +203,6 @@ class SmartcarClient:
 
     # --- signals -----------------------------------------------------------------------
 
-    async def async_get_signals(self, vehicle_id: str) -> SignalSet:
-        """`GET /vehicles/{id}/signals`: every signal the car has, in one request."""
-        raw = await self._vehicle("GET", vehicle_id, "/signals")
-        return _v2.parse_signals(raw.body, _v2.parse_meta(raw.headers))
-
-    async def async_read(self, vehicle_id: str, signal: Signal) -> SignalReading:
-        """Read one signal with its own request."""
-        raw = await self._vehicle("GET", vehicle_id, _v2.PATHS[signal])
-        return _v2.parse_reading(signal, raw.body, _v2.parse_meta(raw.headers))
-
-    async def async_get_battery(self, vehicle_id: str) -> Battery:
-        """`GET /battery`."""
-        return _expect(await self.async_read(vehicle_id, Signal.BATTERY), Battery)
-
-    async def async_get_charge(self, vehicle_id: str) -> Charge:
-        """`GET /charge`."""
-        return _expect(await self.async_read(vehicle_id, Signal.CHARGE), Charge)
-
-    async def async_get_charge_limit(self, vehicle_id: str) -> ChargeLimit:
-        """`GET /charge/limit`."""
-        return _expect(await self.async_read(vehicle_id, Signal.CHARGE_LIMIT), ChargeLimit)
-
-    async def async_get_security(self, vehicle_id: str) -> Security:
-        """`GET /security`: lock status."""
-        return _expect(await self.async_read(vehicle_id, Signal.SECURITY), Security)
-
-    async def async_get_location(self, vehicle_id: str) -> Location:
-        """`GET /location`."""
-        return _expect(await self.async_read(vehicle_id, Signal.LOCATION), Location)
-
-    async def async_get_odometer(self, vehicle_id: str) -> Odometer:
-        """`GET /odometer`."""
-        return _expect(await self.async_read(vehicle_id, Signal.ODOMETER), Odometer)
-
-    async def async_get_fuel(self, vehicle_id: str) -> Fuel:
-        """`GET /fuel`."""
-        return _expect(await self.async_read(vehicle_id, Signal.FUEL), Fuel)
-
-    async def async_get_engine_oil(self, vehicle_id: str) -> EngineOil:
-        """`GET /engine/oil`."""
-        return _expect(await self.async_read(vehicle_id, Signal.ENGINE_OIL), EngineOil)
-
-    async def async_get_diagnostics(self, vehicle_id: str) -> Diagnostics:
-        """`GET /diagnostics/dtcs`: active trouble codes."""
-        return _expect(await self.async_read(vehicle_id, Signal.DIAGNOSTICS), Diagnostics)
-
     async def async_batch(self, vehicle_id: str, signals: Iterable[Signal]) -> BatchResult:
         """`POST /batch`: read several signals at once; each keeps its own outcome."""
         wanted = list(dict.fromkeys(signals))
@@ -342,6 +287,8 @@ class SmartcarClient:
         )
 
     # --- management API ----------------------------------------------------------------
+    # Not called by the integration yet: the v3 work needs `/connections` to find the user of
+    # a connection; getting and removing one belong to the same resource.
 
     async def async_list_connections(self) -> list[Connection]:
         """`GET /connections` of the management API."""
@@ -370,11 +317,6 @@ class SmartcarClient:
     async def async_remove_user(self, user_id: str) -> None:
         """`DELETE /users/{id}`: remove every connection of that user."""
         await self._request("DELETE", self._management_url, f"/users/{user_id}", what="/users/{id}")
-
-
-def _expect[T](reading: SignalReading, kind: type[T]) -> T:
-    assert isinstance(reading, kind)  # the parser table guarantees it
-    return reading
 
 
 def _batch_item(signal: Signal, item: Mapping[str, Any], request_id: str | None) -> SignalResult:

@@ -80,11 +80,6 @@ class SmartcarApiError(SmartcarError):
             text += f": {self.description}"
         return text
 
-    @property
-    def retryable(self) -> bool:
-        """Whether trying again later can succeed."""
-        return self.resolution is Resolution.RETRY_LATER
-
 
 class SmartcarAuthenticationError(SmartcarApiError):
     """The access token is missing, invalid, expired or revoked: reauthenticate."""

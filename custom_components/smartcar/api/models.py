@@ -137,14 +137,6 @@ type SignalReading = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignalSet:
-    """What `GET /signals` returns: every signal the car has and the token may read."""
-
-    readings: dict[Signal, SignalReading] = field(default_factory=dict)
-    meta: Meta = field(default_factory=Meta)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     """The Smartcar user the token belongs to."""
 
@@ -234,11 +226,3 @@ class BatchResult:
 
     results: dict[Signal, SignalResult]
     meta: Meta = field(default_factory=Meta)
-
-    def readings(self) -> dict[Signal, SignalReading]:
-        """The readings that succeeded."""
-        return {s: r.reading for s, r in self.results.items() if r.reading is not None}
-
-    def errors(self) -> dict[Signal, Exception]:
-        """The signals that failed and why."""
-        return {s: r.error for s, r in self.results.items() if r.error is not None}

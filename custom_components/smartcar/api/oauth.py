@@ -25,7 +25,11 @@ def build_authorize_url(
     approval_prompt: str = "auto",
     connect_url: str = DEFAULT_CONNECT_URL,
 ) -> str:
-    """The Smartcar Connect URL to send the user to."""
+    """The Smartcar Connect URL to send the user to.
+
+    Home Assistant builds the integration's own URL (`extra_authorize_data`); this one lets the
+    client's tests go through Connect for a code to exchange, without Home Assistant.
+    """
     query = {
         "response_type": "code",
         "client_id": client_id,
