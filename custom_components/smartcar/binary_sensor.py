@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -14,25 +13,28 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import ChargeState, Signal
+from .api import Charge, ChargeState, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarEntity, SmartcarEntityDescription, entities_for
+from .entity import SmartcarEntityDescription, SmartcarSignalEntity, entities_for
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartcarBinarySensorDescription(SmartcarEntityDescription, BinarySensorEntityDescription):
-    """A yes/no read out of a signal."""
+class SmartcarBinarySensorDescription[R: SignalReading](
+    SmartcarEntityDescription[R], BinarySensorEntityDescription
+):
+    """A yes/no read out of a signal whose model is `R`."""
 
-    is_on_fn: Callable[[Any], bool | None]
+    is_on_fn: Callable[[R], bool | None]
 
 
-BINARY_SENSORS: tuple[SmartcarBinarySensorDescription, ...] = (
+BINARY_SENSORS: tuple[SmartcarBinarySensorDescription[Charge], ...] = (
     SmartcarBinarySensorDescription(
         key="plugged_in",
         translation_key="plugged_in",
         signal=Signal.CHARGE,
+        reading_type=Charge,
         device_class=BinarySensorDeviceClass.PLUG,
         is_on_fn=lambda r: r.is_plugged_in,
     ),
@@ -40,16 +42,17 @@ BINARY_SENSORS: tuple[SmartcarBinarySensorDescription, ...] = (
         key="charging",
         translation_key="charging",
         signal=Signal.CHARGE,
+        reading_type=Charge,
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         is_on_fn=lambda r: None if r.state is None else r.state is ChargeState.CHARGING,
     ),
 )
 
 
-class SmartcarBinarySensor(SmartcarEntity, BinarySensorEntity):
+class SmartcarBinarySensor[R: SignalReading](SmartcarSignalEntity[R], BinarySensorEntity):
     """A yes/no state of the vehicle."""
 
-    entity_description: SmartcarBinarySensorDescription
+    entity_description: SmartcarBinarySensorDescription[R]
 
     @property
     def is_on(self) -> bool | None:

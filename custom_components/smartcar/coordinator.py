@@ -22,6 +22,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -29,6 +30,7 @@ from . import issues
 from .api import (
     READ_PERMISSIONS,
     BatchResult,
+    CommandResult,
     Permission,
     Signal,
     SignalReading,
@@ -181,6 +183,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         # `homeassistant.update_entity`: signals asked for by entities updated together.
         self._requested: set[Signal] = set()
         self._requested_read: asyncio.Task[None] | None = None
+        # Registry entries (domain, unique id) of the entities showing each signal: removed
+        # for good when the car turns out not to have that signal (COMPATIBILITY).
+        self._signal_entities: dict[Signal, set[tuple[str, str]]] = {}
 
     # --- what to ask for ---------------------------------------------------------------
 
@@ -359,6 +364,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             issues.clear_billing_limit(self.hass, self.config_entry.entry_id, self.vehicle.id)
         self._last_poll = now
         data = self._merge(result, now)
+        self._remove_unsupported_entities()
         self._store.async_schedule_save()
         # The answers may change the situation (now charging, left unlocked): plan on them.
         self.data = data
@@ -426,6 +432,23 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 failed[signal] = error
         return VehicleData(readings=readings, failed=failed)
 
+    @callback
+    def async_track_entity(self, signal: Signal, domain: str, unique_id: str) -> None:
+        """Remember that this registry entry shows `signal` (the platforms tell, at setup)."""
+        self._signal_entities.setdefault(signal, set()).add((domain, unique_id))
+
+    def _remove_unsupported_entities(self) -> None:
+        """Remove from the registry, for good, the entities of signals the car does not have."""
+        gone = self.unsupported & self._signal_entities.keys()
+        if not gone:
+            return
+        registry = er.async_get(self.hass)
+        for signal in gone:
+            for domain, unique_id in sorted(self._signal_entities.pop(signal)):
+                if entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id):
+                    LOGGER.debug("%s: removing %s (no %s)", self.vehicle.name, entity_id, signal)
+                    registry.async_remove(entity_id)
+
     def _exclude(self, signal: Signal, error: SmartcarApiError) -> None:
         if isinstance(error, SmartcarCompatibilityError):
             LOGGER.info(
@@ -453,20 +476,28 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
 
     async def async_command(
         self,
-        command: Callable[[], Awaitable[Any]],
+        command: Callable[[], Awaitable[CommandResult]],
         signal: Signal | None = None,
         optimistic: Callable[[SignalReading | None], SignalReading] | None = None,
+        *,
+        in_flight: Callable[[bool], None] | None = None,
     ) -> None:
         """Send a command, show its expected result at once, then confirm that one signal.
 
         Commands are never refused for the budget (they count against it, and polling
         makes room); the confirmation reads only the signal the command touched.
+        `in_flight(True)` runs once the command may go (nothing refused it), `in_flight(False)`
+        once it was answered or failed, before the expected result is shown. An answer whose
+        status is not `success` is a failure; one without a readable status is not (the
+        confirmation read shows what the car did).
         """
         now = dt_util.utcnow()
         self._refuse_if_blocked(now, refresh=False)
+        if in_flight is not None:
+            in_flight(True)
         try:
             async with self.account.limiter:
-                await command()
+                result = await command()
         except SmartcarInvalidArgumentError as err:
             # Refused before anything was sent.
             raise ServiceValidationError(
@@ -485,6 +516,13 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         except SmartcarError as err:
             self._count(now, 1, command=True)
             raise command_error(err) from err
+        finally:
+            if in_flight is not None:
+                in_flight(False)
+        if result.status is not None and result.status.casefold() != COMMAND_SUCCESS:
+            self._count(now, 1, command=True)
+            LOGGER.debug("%s: the command answered %s", self.vehicle.name, result)
+            raise command_failed(result.message or result.status)
         self.scheduler.commanded(now)
         self._memory.learnt = self.scheduler.policy.export()
         self._count(now, 1, command=True)
@@ -567,9 +605,17 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         return signal in self.data.readings and signal not in self.data.failed
 
 
+# The status of a command Smartcar accepted (`{"status": "success", "message": ...}`).
+COMMAND_SUCCESS = "success"
+
+
 def command_error(err: SmartcarError) -> HomeAssistantError:
     """A translated error for a failed command, with Smartcar's message for the user."""
-    message = getattr(err, "suggested_user_message", None) or str(err)
+    return command_failed(getattr(err, "suggested_user_message", None) or str(err))
+
+
+def command_failed(message: str) -> HomeAssistantError:
+    """The translated error of a command that failed, saying why."""
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="command_failed",

@@ -1,31 +1,61 @@
-"""Base entity and the description fields every platform shares."""
+"""Base entities, and the description fields every platform shares.
+
+A description says which signal an entity shows and which model (`reading_type`) that
+signal's reading is; the platform descriptions are generic over that model
+(`SmartcarSensorDescription[Battery]`), so mypy checks every function of a description against
+the model it reads. Commands and the state they leave behind are described the same way
+(`SmartcarCommand[Security]`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import async_get_current_platform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import Permission, Signal, SignalReading
+from .api import CommandResult, Permission, Signal, SignalReading, SmartcarClient
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartcarCoordinator
 
+# Covariant: a description of a Battery is a description of some reading, so a platform that
+# shows several models (the sensors) holds them all. Declared, since the PEP 695 syntax would
+# infer invariance from the (frozen) fields; only platform descriptions take the reading.
+R_co = TypeVar("R_co", bound=SignalReading, covariant=True)
+
 
 @dataclass(frozen=True, kw_only=True)
-class SmartcarEntityDescription(EntityDescription):
-    """What every Smartcar entity is built from: the signal it shows.
+class SmartcarEntityDescription(EntityDescription, Generic[R_co]):  # noqa: UP046
+    """What every signal entity is built from: the signal it shows and that signal's model.
 
     `control` names the permission its commands need (lock, switch, number); the entity
     exists only when that permission and the signal's read permission were granted.
     """
 
     signal: Signal
+    reading_type: type[R_co]
     control: Permission | None = None
+
+    def read(self, reading: SignalReading | None) -> R_co | None:
+        """The reading as this description's model; None (unknown) for any other."""
+        return reading if isinstance(reading, self.reading_type) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmartcarCommand[R: SignalReading]:
+    """A command and the reading it should leave behind.
+
+    `expect` turns the last reading (None when there is none, or it is of another model) into
+    the one shown as soon as the command was accepted, until the car's answer confirms it.
+    """
+
+    send: Callable[[SmartcarClient, str], Awaitable[CommandResult]]
+    expect: Callable[[R | None], R]
 
 
 def device_info(coordinator: SmartcarCoordinator) -> DeviceInfo:
@@ -43,7 +73,7 @@ def device_info(coordinator: SmartcarCoordinator) -> DeviceInfo:
     )
 
 
-class SmartcarVehicleEntity(CoordinatorEntity[SmartcarCoordinator]):
+class SmartcarEntity(CoordinatorEntity[SmartcarCoordinator]):
     """An entity of one vehicle's device; `context` is the signal it needs, if any."""
 
     _attr_has_entity_name = True
@@ -82,13 +112,17 @@ class SmartcarVehicleEntity(CoordinatorEntity[SmartcarCoordinator]):
             LOGGER.warning("%s was not updated: %s", self.entity_id, err)
 
 
-class SmartcarEntity(SmartcarVehicleEntity):
-    """An entity showing one signal of one vehicle."""
+class SmartcarSignalEntity[R: SignalReading](SmartcarEntity):
+    """An entity showing one signal of one vehicle, read as the model `R`.
 
-    entity_description: SmartcarEntityDescription
+    When the car turns out not to have the signal, the coordinator removes the entity from
+    the registry for good (`SmartcarCoordinator.async_track_entity`).
+    """
+
+    entity_description: SmartcarEntityDescription[R]
 
     def __init__(
-        self, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription
+        self, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription[R]
     ) -> None:
         """Listen to the coordinator for this entity's signal only."""
         super().__init__(coordinator, description, context=description.signal)
@@ -100,38 +134,59 @@ class SmartcarEntity(SmartcarVehicleEntity):
             self.entity_description.signal
         )
 
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Follow the coordinator; disappear for good if the car turned out not to have it."""
-        if self.entity_description.signal in self.coordinator.unsupported:
-            er.async_get(self.hass).async_remove(self.entity_id)
-            return
-        super()._handle_coordinator_update()
-
     @property
-    def reading(self) -> SignalReading | None:
-        """The last good reading of this entity's signal."""
-        return self.coordinator.data.reading(self.entity_description.signal)
+    def reading(self) -> R | None:
+        """The last good reading of this entity's signal (None when of another model)."""
+        description = self.entity_description
+        return description.read(self.coordinator.data.reading(description.signal))
 
-    @classmethod
-    def creatable(
-        cls, coordinator: SmartcarCoordinator, description: SmartcarEntityDescription
-    ) -> bool:
-        """Whether this vehicle can have this entity: permissions granted, signal supported."""
-        if description.signal not in coordinator.available_signals:
-            return False
-        return description.control is None or coordinator.vehicle.granted(description.control)
+    async def async_send(
+        self, command: SmartcarCommand[R], *, in_flight: Callable[[bool], None] | None = None
+    ) -> None:
+        """Send a command; show the reading it leaves behind, then the car's confirmation.
+
+        `in_flight(True)` runs when the command goes out, `in_flight(False)` once it was
+        answered or failed, before the expected state is shown.
+        """
+        client = self.coordinator.client
+        vehicle_id = self.coordinator.vehicle.id
+        read = self.entity_description.read
+        expect = command.expect
+        await self.coordinator.async_command(
+            lambda: command.send(client, vehicle_id),
+            self.entity_description.signal,
+            lambda current: expect(read(current)),
+            in_flight=in_flight,
+        )
 
 
-def entities_for[E: SmartcarEntity, D: SmartcarEntityDescription](
+def creatable(
+    coordinator: SmartcarCoordinator, description: SmartcarEntityDescription[SignalReading]
+) -> bool:
+    """Whether this vehicle can have this entity: permissions granted, signal supported."""
+    if description.signal not in coordinator.available_signals:
+        return False
+    return description.control is None or coordinator.vehicle.granted(description.control)
+
+
+def entities_for[D: SmartcarEntityDescription[SignalReading], E: SmartcarEntity](
     coordinators: dict[str, SmartcarCoordinator],
     descriptions: tuple[D, ...],
-    factory: type[E],
+    factory: Callable[[SmartcarCoordinator, D], E],
 ) -> list[E]:
-    """Every entity of a platform that the entry's vehicles can have."""
-    return [
-        factory(coordinator, description)
-        for coordinator in coordinators.values()
-        for description in descriptions
-        if factory.creatable(coordinator, description)
-    ]
+    """Every entity of a platform that the entry's vehicles can have.
+
+    Called while the platform is set up; each coordinator learns which registry entries show
+    which signal, to remove them should the car turn out not to have it.
+    """
+    domain = async_get_current_platform().domain
+    entities: list[E] = []
+    for coordinator in coordinators.values():
+        for description in descriptions:
+            if not creatable(coordinator, description):
+                continue
+            entity = factory(coordinator, description)
+            entities.append(entity)
+            if entity.unique_id is not None:
+                coordinator.async_track_entity(description.signal, domain, entity.unique_id)
+    return entities

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.number import NumberEntity, NumberEntityDescription, NumberMode
@@ -9,55 +10,64 @@ from homeassistant.const import PERCENTAGE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import CHARGE_LIMIT_MAX, CHARGE_LIMIT_MIN, ChargeLimit, Permission, Signal
+from .api import CHARGE_LIMIT_MAX, CHARGE_LIMIT_MIN, ChargeLimit, Permission, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarEntity, SmartcarEntityDescription, entities_for
+from .entity import SmartcarCommand, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartcarNumberDescription(SmartcarEntityDescription, NumberEntityDescription):
-    """The charge limit number."""
+class SmartcarNumberDescription[R: SignalReading](
+    SmartcarEntityDescription[R], NumberEntityDescription
+):
+    """A number read out of a signal whose model is `R`, and the command that sets it."""
+
+    value_fn: Callable[[R], float | None]
+    set_value_fn: Callable[[float], SmartcarCommand[R]]
 
 
-NUMBERS: tuple[SmartcarNumberDescription, ...] = (
+def _set_charge_limit(percent: float) -> SmartcarCommand[ChargeLimit]:
+    """Set the charge limit (Home Assistant keeps it within 50-100 %)."""
+    limit = round(percent) / 100
+    return SmartcarCommand(
+        send=lambda client, vehicle_id: client.async_set_charge_limit(vehicle_id, limit),
+        expect=lambda _: ChargeLimit(limit=limit),
+    )
+
+
+NUMBERS: tuple[SmartcarNumberDescription[ChargeLimit], ...] = (
     SmartcarNumberDescription(
         key="charge_limit",
         translation_key="charge_limit",
         signal=Signal.CHARGE_LIMIT,
+        reading_type=ChargeLimit,
         control=Permission.CONTROL_CHARGE,
         native_min_value=CHARGE_LIMIT_MIN * 100,
         native_max_value=CHARGE_LIMIT_MAX * 100,
         native_step=1,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.SLIDER,
+        value_fn=lambda r: None if r.limit is None else round(r.limit * 100),
+        set_value_fn=_set_charge_limit,
     ),
 )
 
 
-class SmartcarChargeLimit(SmartcarEntity, NumberEntity):
-    """Sets how full the battery charges."""
+class SmartcarNumber[R: SignalReading](SmartcarSignalEntity[R], NumberEntity):
+    """A value of the car that can be set (the charge limit)."""
 
-    entity_description: SmartcarNumberDescription
+    entity_description: SmartcarNumberDescription[R]
 
     @property
     def native_value(self) -> float | None:
-        """The limit in percent."""
+        """The value, or unknown when the car did not say."""
         reading = self.reading
-        if not isinstance(reading, ChargeLimit) or reading.limit is None:
-            return None
-        return round(reading.limit * 100)
+        return None if reading is None else self.entity_description.value_fn(reading)
 
     async def async_set_native_value(self, value: float) -> None:
-        """Send the new limit (Home Assistant keeps it within 50-100)."""
-        vehicle_id = self.coordinator.vehicle.id
-        limit = round(value) / 100
-        await self.coordinator.async_command(
-            lambda: self.coordinator.client.async_set_charge_limit(vehicle_id, limit),
-            Signal.CHARGE_LIMIT,
-            lambda _: ChargeLimit(limit=limit),
-        )
+        """Send the new value."""
+        await self.async_send(self.entity_description.set_value_fn(value))
 
 
 async def async_setup_entry(
@@ -66,4 +76,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charge limit number for every vehicle whose limit can be set."""
-    async_add_entities(entities_for(entry.runtime_data.coordinators, NUMBERS, SmartcarChargeLimit))
+    async_add_entities(entities_for(entry.runtime_data.coordinators, NUMBERS, SmartcarNumber))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -18,14 +17,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import Signal, UnitSystem
-from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
-from .entity import (
-    SmartcarEntity,
-    SmartcarEntityDescription,
-    SmartcarVehicleEntity,
-    entities_for,
+from .api import (
+    Battery,
+    Charge,
+    ChargeLimit,
+    Diagnostics,
+    EngineOil,
+    Fuel,
+    Odometer,
+    Signal,
+    SignalReading,
+    UnitSystem,
 )
+from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
+from .entity import SmartcarEntity, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
 
 PARALLEL_UPDATES = 0
 
@@ -47,19 +52,44 @@ def _volume_unit(unit_system: UnitSystem | None) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartcarSensorDescription(SmartcarEntityDescription, SensorEntityDescription):
-    """A sensor reading one value out of a signal."""
+class SmartcarSensorDescription[R: SignalReading](
+    SmartcarEntityDescription[R], SensorEntityDescription
+):
+    """A sensor reading one value out of a signal whose model is `R`."""
 
-    value_fn: Callable[[Any], StateType | datetime]
+    value_fn: Callable[[R], StateType | datetime]
     # The unit follows the unit system Smartcar answered in (metric until it answers).
     unit_fn: Callable[[UnitSystem | None], str] | None = None
-    attributes_fn: Callable[[Any], dict[str, Any]] | None = None
+    attributes_fn: Callable[[R], Mapping[str, object]] | None = None
+
+    def value(self, reading: SignalReading | None) -> StateType | datetime:
+        """The value, or None (unknown) without a reading of this model."""
+        read = self.read(reading)
+        return None if read is None else self.value_fn(read)
+
+    def attributes(self, reading: SignalReading | None) -> Mapping[str, object] | None:
+        """The extra attributes, if this sensor has any and there is a reading."""
+        read = self.read(reading)
+        return None if read is None or self.attributes_fn is None else self.attributes_fn(read)
 
 
-SENSORS: tuple[SmartcarSensorDescription, ...] = (
+# The models sensors read: each description is checked against its own, and listing another
+# model here is what it takes to add sensors reading it.
+type SensorDescription = (
+    SmartcarSensorDescription[Battery]
+    | SmartcarSensorDescription[Charge]
+    | SmartcarSensorDescription[ChargeLimit]
+    | SmartcarSensorDescription[Odometer]
+    | SmartcarSensorDescription[Fuel]
+    | SmartcarSensorDescription[EngineOil]
+    | SmartcarSensorDescription[Diagnostics]
+)
+
+SENSORS: tuple[SensorDescription, ...] = (
     SmartcarSensorDescription(
         key="battery_level",
         signal=Signal.BATTERY,
+        reading_type=Battery,
         device_class=SensorDeviceClass.BATTERY,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
@@ -70,6 +100,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="electric_range",
         translation_key="electric_range",
         signal=Signal.BATTERY,
+        reading_type=Battery,
         device_class=SensorDeviceClass.DISTANCE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
@@ -80,6 +111,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="charging_state",
         translation_key="charging_state",
         signal=Signal.CHARGE,
+        reading_type=Charge,
         device_class=SensorDeviceClass.ENUM,
         options=["charging", "fully_charged", "not_charging"],
         value_fn=lambda r: r.state.lower() if r.state is not None else None,
@@ -88,6 +120,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="charge_limit",
         translation_key="charge_limit",
         signal=Signal.CHARGE_LIMIT,
+        reading_type=ChargeLimit,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
@@ -97,6 +130,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="odometer",
         translation_key="odometer",
         signal=Signal.ODOMETER,
+        reading_type=Odometer,
         device_class=SensorDeviceClass.DISTANCE,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=0,
@@ -107,6 +141,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="fuel_level",
         translation_key="fuel_level",
         signal=Signal.FUEL,
+        reading_type=Fuel,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
@@ -116,6 +151,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="fuel_remaining",
         translation_key="fuel_remaining",
         signal=Signal.FUEL,
+        reading_type=Fuel,
         device_class=SensorDeviceClass.VOLUME_STORAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
@@ -126,6 +162,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="fuel_range",
         translation_key="fuel_range",
         signal=Signal.FUEL,
+        reading_type=Fuel,
         device_class=SensorDeviceClass.DISTANCE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
@@ -136,6 +173,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="engine_oil_life",
         translation_key="engine_oil_life",
         signal=Signal.ENGINE_OIL,
+        reading_type=EngineOil,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=0,
@@ -145,6 +183,7 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
         key="trouble_codes",
         translation_key="trouble_codes",
         signal=Signal.DIAGNOSTICS,
+        reading_type=Diagnostics,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda r: None if r.active_codes is None else len(r.active_codes),
@@ -153,22 +192,19 @@ SENSORS: tuple[SmartcarSensorDescription, ...] = (
 )
 
 
-class SmartcarSensor(SmartcarEntity, SensorEntity):
-    """A value of one signal."""
+class SmartcarSensor(SmartcarSignalEntity[SignalReading], SensorEntity):
+    """A value of one signal.
 
-    entity_description: SmartcarSensorDescription
+    Sensors show several models, so the entity is not generic over one: its description
+    narrows the reading to its model and applies its functions (`value`, `attributes`).
+    """
 
-    def __init__(
-        self, coordinator: SmartcarCoordinator, description: SmartcarSensorDescription
-    ) -> None:
-        """Name comes from the translation key (or the device class)."""
-        super().__init__(coordinator, description)
+    entity_description: SensorDescription
 
     @property
     def native_value(self) -> StateType | datetime:
         """The value, or None (unknown) when the car did not send a usable one."""
-        reading = self.reading
-        return None if reading is None else self.entity_description.value_fn(reading)
+        return self.entity_description.value(self.reading)
 
     @property
     def native_unit_of_measurement(self) -> str | None:
@@ -180,13 +216,9 @@ class SmartcarSensor(SmartcarEntity, SensorEntity):
         return unit_fn(reading.meta.unit_system if reading is not None else None)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
+    def extra_state_attributes(self) -> Mapping[str, object] | None:
         """Extra details (the trouble codes themselves)."""
-        attributes_fn = self.entity_description.attributes_fn
-        reading = self.reading
-        if attributes_fn is None or reading is None:
-            return None
-        return attributes_fn(reading)
+        return self.entity_description.attributes(self.reading)
 
 
 def _data_age(coordinator: SmartcarCoordinator) -> datetime | None:
@@ -231,7 +263,7 @@ VEHICLE_SENSORS: tuple[SmartcarVehicleSensorDescription, ...] = (
 )
 
 
-class SmartcarVehicleSensor(SmartcarVehicleEntity, SensorEntity):
+class SmartcarVehicleSensor(SmartcarEntity, SensorEntity):
     """Data age and request budget of a vehicle; listens without asking for any signal."""
 
     entity_description: SmartcarVehicleSensorDescription

@@ -23,7 +23,7 @@ from .const import (
     SERVICE_SET_DESTINATION,
 )
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
-from .entity import SmartcarVehicleEntity
+from .entity import SmartcarEntity
 
 SET_DESTINATION_SCHEMA = vol.Schema(
     {
@@ -80,11 +80,11 @@ async def _async_set_destination(call: ServiceCall) -> None:
     )
 
 
-def _smartcar_entity(hass: HomeAssistant, entity_id: str) -> SmartcarVehicleEntity | None:
+def _smartcar_entity(hass: HomeAssistant, entity_id: str) -> SmartcarEntity | None:
     """The loaded Smartcar entity of this id (as `homeassistant.update_entity` finds it)."""
     component = hass.data.get(DATA_INSTANCES, {}).get(entity_id.partition(".")[0])
     entity = component.get_entity(entity_id) if component is not None else None
-    return entity if isinstance(entity, SmartcarVehicleEntity) else None
+    return entity if isinstance(entity, SmartcarEntity) else None
 
 
 async def _async_refresh(call: ServiceCall) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
@@ -11,65 +11,69 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Charge, ChargeState, Permission, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarEntity, SmartcarEntityDescription, entities_for
+from .entity import SmartcarCommand, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartcarSwitchDescription(SmartcarEntityDescription, SwitchEntityDescription):
-    """The charging switch."""
+class SmartcarSwitchDescription[R: SignalReading](
+    SmartcarEntityDescription[R], SwitchEntityDescription
+):
+    """A switch over a signal whose model is `R`, and the commands that turn it on and off."""
+
+    is_on_fn: Callable[[R], bool | None]
+    turn_on: SmartcarCommand[R]
+    turn_off: SmartcarCommand[R]
 
 
-SWITCHES: tuple[SmartcarSwitchDescription, ...] = (
+def _charging(state: ChargeState) -> Callable[[Charge | None], Charge]:
+    """The charge reading a charge command leaves behind: the rest as it was."""
+
+    def expect(reading: Charge | None) -> Charge:
+        return Charge(state=state) if reading is None else replace(reading, state=state)
+
+    return expect
+
+
+SWITCHES: tuple[SmartcarSwitchDescription[Charge], ...] = (
     SmartcarSwitchDescription(
         key="charging",
         translation_key="charging",
         signal=Signal.CHARGE,
+        reading_type=Charge,
         control=Permission.CONTROL_CHARGE,
+        is_on_fn=lambda r: None if r.state is None else r.state is ChargeState.CHARGING,
+        turn_on=SmartcarCommand(
+            send=lambda client, vehicle_id: client.async_start_charging(vehicle_id),
+            expect=_charging(ChargeState.CHARGING),
+        ),
+        turn_off=SmartcarCommand(
+            send=lambda client, vehicle_id: client.async_stop_charging(vehicle_id),
+            expect=_charging(ChargeState.NOT_CHARGING),
+        ),
     ),
 )
 
 
-def _charging(state: ChargeState) -> Any:
-    def apply(reading: SignalReading | None) -> SignalReading:
-        if isinstance(reading, Charge):
-            return replace(reading, state=state)
-        return Charge(state=state)
+class SmartcarSwitch[R: SignalReading](SmartcarSignalEntity[R], SwitchEntity):
+    """Turns something of the car on and off (charging)."""
 
-    return apply
-
-
-class SmartcarChargingSwitch(SmartcarEntity, SwitchEntity):
-    """Starts and stops charging."""
-
-    entity_description: SmartcarSwitchDescription
+    entity_description: SmartcarSwitchDescription[R]
 
     @property
     def is_on(self) -> bool | None:
-        """On while the car charges."""
+        """On, off, or unknown when the car did not say."""
         reading = self.reading
-        if not isinstance(reading, Charge) or reading.state is None:
-            return None
-        return reading.state is ChargeState.CHARGING
+        return None if reading is None else self.entity_description.is_on_fn(reading)
 
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Start charging."""
-        vehicle_id = self.coordinator.vehicle.id
-        await self.coordinator.async_command(
-            lambda: self.coordinator.client.async_start_charging(vehicle_id),
-            Signal.CHARGE,
-            _charging(ChargeState.CHARGING),
-        )
+    async def async_turn_on(self, **kwargs: object) -> None:
+        """Turn on (start charging)."""
+        await self.async_send(self.entity_description.turn_on)
 
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Stop charging."""
-        vehicle_id = self.coordinator.vehicle.id
-        await self.coordinator.async_command(
-            lambda: self.coordinator.client.async_stop_charging(vehicle_id),
-            Signal.CHARGE,
-            _charging(ChargeState.NOT_CHARGING),
-        )
+    async def async_turn_off(self, **kwargs: object) -> None:
+        """Turn off (stop charging)."""
+        await self.async_send(self.entity_description.turn_off)
 
 
 async def async_setup_entry(
@@ -78,6 +82,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charging switch for every vehicle that can be told to charge."""
-    async_add_entities(
-        entities_for(entry.runtime_data.coordinators, SWITCHES, SmartcarChargingSwitch)
-    )
+    async_add_entities(entities_for(entry.runtime_data.coordinators, SWITCHES, SmartcarSwitch))

@@ -832,7 +832,8 @@ async def test_unconfirmed_command_returns_to_the_cars_state(
 ) -> None:
     """A command answered with garbage that the car did not carry out: the lock shows the truth.
 
-    The expected state is shown at once, then the confirmation read puts the real one back.
+    Unlocking while the command is in flight, then the expected state as soon as it was
+    answered, then the confirmation read puts the real one back.
     """
     simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", kind="malformed")
     with recorded_states(hass, [LOCK]) as seen:
@@ -840,7 +841,7 @@ async def test_unconfirmed_command_returns_to_the_cars_state(
             LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
         )
     assert simulator.vehicle(EV_ID).state.locked is True
-    assert [s for _, s in seen] == [LockState.UNLOCKED, LockState.LOCKED]
+    assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.UNLOCKED, LockState.LOCKED]
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
 

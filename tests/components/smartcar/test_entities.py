@@ -1,0 +1,411 @@
+"""The entities: typed descriptions, the lock in flight, command results, removal for good.
+
+- Every description reads the model its signal is parsed into; a reading of another model
+  shows as unknown.
+- The lock shows locking/unlocking while its command is in flight (already when the command
+  reaches the car), then the expected state, then the confirmed one.
+- A command answered with a status other than `success` is a translated `command_failed`
+  error: nothing expected is shown and nothing confirmed.
+- A signal the car turns out not to have takes every registry entry showing it away, in
+  every platform, enabled or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.lock import (
+    DOMAIN as LOCK_DOMAIN,
+    SERVICE_LOCK,
+    SERVICE_UNLOCK,
+    LockState,
+)
+from homeassistant.components.number import (
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_OFF
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_component import DATA_INSTANCES
+from homeassistant.helpers.event import async_track_state_change_event
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.smartcar import (
+    binary_sensor,
+    device_tracker,
+    lock,
+    number,
+    sensor,
+    switch,
+)
+from custom_components.smartcar.api import (
+    Battery,
+    Charge,
+    ChargeState,
+    Meta,
+    Signal,
+    _v2,
+)
+from custom_components.smartcar.const import DOMAIN
+from custom_components.smartcar.entity import (
+    SmartcarEntity,
+    SmartcarEntityDescription,
+    SmartcarSignalEntity,
+)
+from smartcar_simulator import Simulator, endpoints
+
+from .conftest import EV_ID, Clock, poll
+from .helpers import billed_by_vehicle as billed, billed_since
+
+LOCK = "lock.tesla_model_3"
+CHARGING_SWITCH = "switch.tesla_model_3_charging"
+CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
+BATTERY = "sensor.tesla_model_3_battery"
+HOUR = timedelta(hours=1)
+
+ALL_DESCRIPTIONS: tuple[SmartcarEntityDescription[Any], ...] = (
+    *sensor.SENSORS,
+    *binary_sensor.BINARY_SENSORS,
+    *lock.LOCKS,
+    *number.NUMBERS,
+    *switch.SWITCHES,
+    *device_tracker.TRACKERS,
+)
+REFUSED = {"status": "failure", "message": "The vehicle refused the request."}
+
+
+@contextmanager
+def recorded_states(hass: HomeAssistant, entity_ids: list[str]) -> Iterator[list[str]]:
+    """Every state the entities take while the block runs ("removed" when one goes)."""
+    seen: list[str] = []
+
+    @callback
+    def _changed(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        seen.append(new.state if new else "removed")
+
+    unsub = async_track_state_change_event(hass, entity_ids, _changed)
+    try:
+        yield seen
+    finally:
+        unsub()
+
+
+@contextmanager
+def answering(
+    monkeypatch: pytest.MonkeyPatch, answer: Mapping[str, Any], *, told: list[str]
+) -> Iterator[None]:
+    """Smartcar answers every command with `answer` and the car does nothing; `told` lists
+    the commands that reached it."""
+
+    def command(path: str, vehicle: Any, body: Mapping[str, Any]) -> dict[str, Any]:
+        told.append(f"{path} {body.get('action', body)}")
+        return dict(answer)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(endpoints, "execute_command", command)
+        yield
+
+
+def entity(hass: HomeAssistant, entity_id: str) -> object:
+    """The loaded entity object of this id."""
+    component = hass.data[DATA_INSTANCES][entity_id.partition(".")[0]]
+    return component.get_entity(entity_id)
+
+
+# --- descriptions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "description", ALL_DESCRIPTIONS, ids=lambda d: f"{type(d).__name__}.{d.key}"
+)
+def test_description_reads_the_model_of_its_signal(
+    description: SmartcarEntityDescription[Any],
+) -> None:
+    """What the API parses for the description's signal is the model the description reads."""
+    parsed = _v2.parse_reading(description.signal, {}, Meta())
+    assert isinstance(parsed, description.reading_type)
+    assert description.read(parsed) is parsed
+
+
+def test_reading_of_another_model_is_unknown() -> None:
+    """A description given a reading of another model (or none) reads nothing: unknown."""
+    battery = next(d for d in sensor.SENSORS if d.key == "battery_level")
+    assert battery.value(Battery(percent_remaining=0.5)) == 50.0
+    assert battery.read(Charge(state=ChargeState.CHARGING)) is None
+    assert battery.value(Charge(state=ChargeState.CHARGING)) is None
+    assert battery.value(None) is None
+    codes = next(d for d in sensor.SENSORS if d.key == "trouble_codes")
+    assert codes.attributes(Battery()) is None
+
+
+async def test_entity_classes(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Every entity is a SmartcarEntity; those showing a signal are SmartcarSignalEntity."""
+    assert isinstance(entity(hass, LOCK), SmartcarSignalEntity)
+    assert isinstance(entity(hass, BATTERY), SmartcarSignalEntity)
+    data_age = entity(hass, "sensor.tesla_model_3_data_age")
+    assert isinstance(data_age, SmartcarEntity)
+    assert not isinstance(data_age, SmartcarSignalEntity)
+
+
+# --- the lock in flight ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "start", "moving", "end"),
+    [
+        (SERVICE_UNLOCK, LockState.LOCKED, LockState.UNLOCKING, LockState.UNLOCKED),
+        (SERVICE_LOCK, LockState.UNLOCKED, LockState.LOCKING, LockState.LOCKED),
+    ],
+)
+async def test_lock_shows_the_command_in_flight(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    start: LockState,
+    moving: LockState,
+    end: LockState,
+) -> None:
+    """Locking/unlocking from before the command reaches the car until it answered."""
+    if start is LockState.UNLOCKED:
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    assert hass.states.get(LOCK).state == start
+    at_the_car: list[str] = []
+    told: list[str] = []
+
+    execute = endpoints.execute_command
+
+    def command(path: str, vehicle: Any, body: Mapping[str, Any]) -> dict[str, Any]:
+        at_the_car.append(hass.states.get(LOCK).state)
+        told.append(body["action"])
+        return execute(path, vehicle, body)
+
+    monkeypatch.setattr(endpoints, "execute_command", command)
+    with recorded_states(hass, [LOCK]) as seen:
+        await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+    assert told == [service.upper()]
+    assert at_the_car == [moving]
+    # The expected state, then the confirmed doors (attributes only): `end` twice.
+    assert seen == [moving, end, end]
+    state = hass.states.get(LOCK)
+    assert state.state == end
+    assert simulator.vehicle(EV_ID).state.locked is (end is LockState.LOCKED)
+
+
+async def test_lock_refused_by_the_car_goes_back(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
+) -> None:
+    """A command the car refuses (409): unlocking while in flight, then locked again."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/security",
+        method="POST",
+        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
+    )
+    with recorded_states(hass, [LOCK]) as seen, pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    assert exc_info.value.translation_key == "command_failed"
+    assert seen == [LockState.UNLOCKING, LockState.LOCKED]
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+async def test_lock_refused_before_sending_never_moves(
+    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """A command refused before anything is sent (retry-after): the lock never shows unlocking."""
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/batch",
+        count=1,
+        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
+    )
+    await poll(hass, init_integration, clock, HOUR)
+    with recorded_states(hass, [LOCK]) as seen, pytest.raises(HomeAssistantError) as exc_info:
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    assert exc_info.value.translation_key == "rate_limited"
+    assert seen == []
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+# --- command results -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (REFUSED, REFUSED["message"]),
+        ({"status": "error"}, "error"),
+    ],
+)
+async def test_failed_command_result_is_an_error(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: Mapping[str, Any],
+    message: str,
+) -> None:
+    """200 with a status other than success: command_failed with Smartcar's message (or the
+    status); the lock goes back to what it showed, nothing is confirmed."""
+    told: list[str] = []
+    before = billed(simulator)
+    coordinator = init_integration.runtime_data.coordinators[EV_ID]
+    used = coordinator.requests_this_month
+    with (
+        answering(monkeypatch, answer, told=told),
+        recorded_states(hass, [LOCK]) as seen,
+        pytest.raises(HomeAssistantError) as exc_info,
+    ):
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    err = exc_info.value
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == "command_failed"
+    assert err.translation_placeholders == {"error": message}
+    assert told == ["/security UNLOCK"]
+    assert seen == [LockState.UNLOCKING, LockState.LOCKED]
+    assert simulator.vehicle(EV_ID).state.locked is True
+    # The command is billed (it reached Smartcar); no confirmation read follows.
+    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1}}
+    assert coordinator.requests_this_month == used + 1
+
+
+async def test_success_status_in_any_case_is_success(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`SUCCESS` is a success too: the expected state is shown and confirmed."""
+    told: list[str] = []
+    with answering(monkeypatch, {"status": "SUCCESS", "message": "ok"}, told=told):
+        await hass.services.async_call(
+            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
+        )
+    assert told == ["/security UNLOCK"]
+    # The car did nothing (the answer was replaced): the confirmation read says so.
+    assert hass.states.get(LOCK).state == LockState.LOCKED
+
+
+async def test_failed_switch_and_number_results_change_nothing(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The charging switch and the charge limit: a failed result shows no expected state."""
+    told: list[str] = []
+    switch_before = hass.states.get(CHARGING_SWITCH).state
+    limit_before = hass.states.get(CHARGE_LIMIT).state
+    with answering(monkeypatch, REFUSED, told=told):
+        with recorded_states(hass, [CHARGING_SWITCH, CHARGE_LIMIT]) as seen:
+            with pytest.raises(HomeAssistantError, match="refused") as exc_info:
+                await hass.services.async_call(
+                    SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
+                )
+            assert exc_info.value.translation_key == "command_failed"
+            with pytest.raises(HomeAssistantError) as exc_info:
+                await hass.services.async_call(
+                    NUMBER_DOMAIN,
+                    SERVICE_SET_VALUE,
+                    {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
+                    blocking=True,
+                )
+            assert exc_info.value.translation_key == "command_failed"
+    assert told == ["/charge START", "/charge/limit {'limit': 0.9}"]
+    assert seen == []
+    assert hass.states.get(CHARGING_SWITCH).state == switch_before == STATE_OFF
+    assert hass.states.get(CHARGE_LIMIT).state == limit_before == "80"
+
+
+# --- removal for good ------------------------------------------------------------------------
+
+# Every needed path every hour, so that a fault on any path is met at the next poll.
+EVERY_HOUR = pytest.mark.parametrize("polling", [HOUR])
+
+
+@EVERY_HOUR
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_501_removes_every_entity_of_the_signal(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    clock: Clock,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The car stops supporting /charge: its entities in every platform leave the registry
+    (the binary sensors, the state sensor and the switch, whose keys overlap), nothing else."""
+    charge = {
+        "binary_sensor.tesla_model_3_plugged_in",
+        "binary_sensor.tesla_model_3_charging",
+        "sensor.tesla_model_3_charging_state",
+        CHARGING_SWITCH,
+    }
+    ev_entities = {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+        if e.unique_id.startswith(EV_ID)
+    }
+    assert charge < ev_entities
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/charge",
+        count=1,
+        error={"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE", "status": 501},
+    )
+    with recorded_states(hass, sorted(charge)) as seen:
+        await poll(hass, init_integration, clock, HOUR)
+    # Removed without showing unavailable first.
+    assert seen == ["removed"] * len(charge)
+    left = {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+        if e.unique_id.startswith(EV_ID)
+    }
+    assert left == ev_entities - charge
+    for entity_id in charge:
+        assert hass.states.get(entity_id) is None
+    assert hass.states.get(CHARGE_LIMIT).state == "80"
+    assert Signal.CHARGE in init_integration.runtime_data.coordinators[EV_ID].unsupported
+
+
+@EVERY_HOUR
+async def test_501_removes_disabled_entities_too(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    clock: Clock,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The charge limit sensor is disabled by default: its registry entry goes with the number."""
+    disabled = "sensor.tesla_model_3_charge_limit"
+    entry = entity_registry.async_get(disabled)
+    assert entry is not None
+    assert entry.disabled
+    simulator.inject_fault(
+        vehicle_id=EV_ID,
+        path="/charge/limit",
+        count=1,
+        error={"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE", "status": 501},
+    )
+    await poll(hass, init_integration, clock, HOUR)
+    assert entity_registry.async_get(CHARGE_LIMIT) is None
+    assert entity_registry.async_get(disabled) is None
+    assert hass.states.get(CHARGE_LIMIT) is None
