@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from scripts._hass_dev import ROOT
+from scripts.devstack import ROOT
 
-from .conftest import ARTIFACTS, PASSWORD, USERNAME, Stack, start_stack
+from .stack import ARTIFACTS, PASSWORD, USERNAME, Stack, stack_fixture
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,14 +38,8 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Home Assistant onboarded, credentials stored, no Smartcar entry yet."""
-    running = start_stack("browser", tmp_path_factory.mktemp("e2e-browser"), connect=False)
-    try:
-        yield running
-    finally:
-        running.stop()
+# Home Assistant onboarded, credentials stored, no Smartcar entry yet.
+browser_stack = stack_fixture("browser_stack", connect=False)
 
 
 @pytest.fixture

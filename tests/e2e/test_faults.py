@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 
-from scripts._hass_dev import SIM_USER_ID, HassClient, SimulatorProcess, expect, http, wait_until
+from scripts.devstack import wait_until
+from tests.const import EV_ID, PETROL_ID
 
-from .conftest import Stack, start_stack
+from .stack import CAR_NAMES, Client, Simulator, Stack, stack_fixture
 
-EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"
-PETROL_ID = "2b6a3d9c-1e5f-4a4b-8c83-7d9e1f3a4b52"
 BATTERY = "sensor.tesla_model_3_battery"
 RANGE = "sensor.tesla_model_3_electric_range"
 ODOMETER = "sensor.tesla_model_3_odometer"
@@ -32,53 +31,47 @@ FUEL = "sensor.ford_focus_fuel_level"
 PHEV_BATTERY = "sensor.toyota_rav4_prime_battery"
 # The request counters change with every request: left out where states are compared.
 COUNTERS = ("_api_requests_this_month", "_request_budget_remaining")
-CARS = ("tesla_model_3", "toyota_rav4_prime", "ford_focus")
 GONE = ("unavailable", "unknown")
 
 
-@pytest.fixture(scope="module")
-def faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Simulator and Home Assistant with the simulated account connected, for this module."""
-    running = start_stack("faults", tmp_path_factory.mktemp("e2e-faults"), connect=True)
-    try:
-        yield running
-    finally:
-        running.stop()
+# Simulator and Home Assistant with the simulated account connected, for this module.
+faults_stack = stack_fixture("faults_stack", connect=True)
 
 
 @pytest.fixture
 def stack(faults_stack: Stack) -> Iterator[Stack]:
     """This module's stack; every fault a test injected is gone when it ends."""
     yield faults_stack
-    expect(http("DELETE", f"{faults_stack.sim.url}/sim/faults"), 200)
+    faults_stack.sim.clear_faults()
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def update(client: HassClient, *entity_ids: str) -> None:
+def update(client: Client, *entity_ids: str) -> None:
     """`homeassistant.update_entity` over REST (it logs a refusal; the call succeeds)."""
     answer = client.call_service("homeassistant", "update_entity", {"entity_id": list(entity_ids)})
-    assert answer.status == 200, f"update_entity: {answer.status} {answer.text}"
+    assert answer.status_code == 200, f"update_entity: {answer.status_code} {answer.text}"
 
 
-def inject(sim: SimulatorProcess, **fault: Any) -> str:
+def inject(sim: Simulator, **fault: Any) -> str:
     """POST /sim/faults; the fault's id."""
     return str(sim.post("/sim/faults", fault)["id"])
 
 
-def fault_state(sim: SimulatorProcess, fault_id: str) -> dict[str, Any] | None:
+def fault_state(sim: Simulator, fault_id: str) -> dict[str, Any] | None:
     """An injected fault as the simulator lists it; None once its count is used up."""
     faults = [f for f in sim.get("/sim/faults")["faults"] if f["id"] == fault_id]
     return dict(faults[0]) if faults else None
 
 
-def car_states(client: HassClient) -> dict[str, str]:
+def car_states(client: Client) -> dict[str, str]:
     """The state of every entity of the simulated cars that shows what a car said."""
     return {
         entity_id: state["state"]
         for entity_id, state in client.states().items()
-        if any(f".{car}" in entity_id for car in CARS) and not entity_id.endswith(COUNTERS)
+        if any(f".{car}" in entity_id for car in CAR_NAMES.values())
+        and not entity_id.endswith(COUNTERS)
     }
 
 
@@ -88,17 +81,17 @@ def changed(before: dict[str, str], after: dict[str, str]) -> dict[str, str]:
     return {e: s for e, s in after.items() if s != before[e]}
 
 
-def billed(sim: SimulatorProcess, vehicle_id: str) -> dict[str, int]:
+def billed(sim: Simulator, vehicle_id: str) -> dict[str, int]:
     """Billed requests of one car, by path."""
     return dict(sim.counters()["billed"].get(vehicle_id, {}).get("by_path", {}))
 
 
-def http_total(sim: SimulatorProcess) -> int:
+def http_total(sim: Simulator) -> int:
     """Every request the simulator received outside /sim (API, token endpoint, management)."""
     return sum(sim.counters()["http_requests"].values())
 
 
-def repairs(client: HassClient, translation_key: str) -> list[dict[str, Any]]:
+def repairs(client: Client, translation_key: str) -> list[dict[str, Any]]:
     """The integration's active repair issues of one kind (websocket repairs/list_issues)."""
     issues = client.ws_result({"type": "repairs/list_issues"})["issues"]
     return [
@@ -106,16 +99,7 @@ def repairs(client: HassClient, translation_key: str) -> list[dict[str, Any]]:
     ]
 
 
-def reauth_flows(client: HassClient) -> list[dict[str, Any]]:
-    """Smartcar reauthentication flows in progress (websocket)."""
-    return [
-        f
-        for f in client.flows_in_progress()
-        if f["handler"] == "smartcar" and f["context"].get("source") == "reauth"
-    ]
-
-
-def number(client: HassClient, entity_id: str) -> float | None:
+def number(client: Client, entity_id: str) -> float | None:
     """A numeric state, None while it has none."""
     state = client.state(entity_id)
     if state is None or state["state"] in GONE:
@@ -123,7 +107,7 @@ def number(client: HassClient, entity_id: str) -> float | None:
     return float(state["state"])
 
 
-def set_battery(sim: SimulatorProcess, vehicle_id: str, fraction: float) -> None:
+def set_battery(sim: Simulator, vehicle_id: str, fraction: float) -> None:
     """Change the car's battery level (it reports at once): a later read shows it."""
     sim.post(f"/sim/vehicles/{vehicle_id}/actions", {"action": "set", "battery": fraction})
 
@@ -173,7 +157,7 @@ def test_403_on_one_path(stack: Stack) -> None:
         "vehicle": "Tesla Model 3",
         "permission": "read_odometer",
     }
-    assert not reauth_flows(client)
+    assert not client.reauth_flows()
 
     asked = billed(sim, EV_ID)
     update(client, ODOMETER, BATTERY)
@@ -209,10 +193,10 @@ def test_429_keeps_the_values_until_retry_after(stack: Stack) -> None:
 
     update(client, BATTERY)
     answer = client.call_service("smartcar", "refresh", {"entity_id": [BATTERY]})
-    assert answer.status == 500, answer.text
+    assert answer.status_code == 500, answer.text
     assert "slow down" in answer.text
     answer = client.call_service("lock", "unlock", {"entity_id": LOCK})
-    assert answer.status == 500, answer.text
+    assert answer.status_code == 500, answer.text
     assert "slow down" in answer.text
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
     assert billed(sim, EV_ID) == asked
@@ -250,7 +234,7 @@ def test_430_raises_a_repair(stack: Stack) -> None:
     asked = billed(sim, PETROL_ID)
     update(client, FUEL, "lock.ford_focus")
     answer = client.call_service("smartcar", "refresh", {"entity_id": [FUEL]})
-    assert answer.status == 500, answer.text
+    assert answer.status_code == 500, answer.text
     assert "request limit" in answer.text
     assert billed(sim, PETROL_ID) == asked
     assert changed(before, car_states(client)) == {}
@@ -261,19 +245,19 @@ def test_revoked_tokens_start_reauthentication(stack: Stack) -> None:
     """Smartcar revokes the tokens: the update that finds out starts one reauthentication, and
     nothing is sent after; signing in again brings the cars back."""
     client, sim = stack.client, stack.sim
-    assert not reauth_flows(client)
-    assert sim.post("/sim/tokens/revoke", {"user_id": SIM_USER_ID})["revoked"] >= 1
+    assert not client.reauth_flows()
+    assert sim.revoke_tokens() >= 1
 
     update(client, BATTERY)
 
-    (flow,) = wait_until("a reauthentication flow", lambda: reauth_flows(client), timeout=10)
+    (flow,) = wait_until("a reauthentication flow", client.reauth_flows, timeout=10)
     sent = http_total(sim)
     update(client, BATTERY, LOCK, PHEV_BATTERY, FUEL)
     answer = client.call_service("smartcar", "refresh", {"entity_id": [PHEV_BATTERY]})
-    assert answer.status == 500, answer.text
+    assert answer.status_code == 500, answer.text
     assert "Sign in again" in answer.text
     assert http_total(sim) == sent
-    assert len(reauth_flows(client)) == 1
+    assert len(client.reauth_flows()) == 1
 
     result = client.reauthenticate(flow["flow_id"])
     assert result["type"] == "abort"
@@ -282,4 +266,4 @@ def test_revoked_tokens_start_reauthentication(stack: Stack) -> None:
     set_battery(sim, EV_ID, 0.55)
     update(client, BATTERY)
     wait_until("the battery to be read again", lambda: number(client, BATTERY) == 55, timeout=30)
-    assert not reauth_flows(client)
+    assert not client.reauth_flows()

@@ -14,18 +14,10 @@ from typing import Any
 
 import pytest
 
-from scripts._hass_dev import (
-    SIM_USER_ID,
-    HassClient,
-    SimulatorProcess,
-    wait_until,
-)
+from scripts.devstack import wait_until
+from tests.const import EV_ID, PETROL_ID, PHEV_ID
 
-from .conftest import ARTIFACTS, Stack
-
-EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"
-PHEV_ID = "1a5f2c8b-0d4e-4f3a-9b72-6c8d0e2f3a41"
-PETROL_ID = "2b6a3d9c-1e5f-4a4b-8c83-7d9e1f3a4b52"
+from .stack import ARTIFACTS, CAR_NAMES, Client, Simulator, Stack
 
 COMMON = (
     "sensor.{car}_odometer",
@@ -51,9 +43,9 @@ FUEL = (
 )
 # vehicle id -> (entity id prefix, the entities it must have)
 CARS: dict[str, tuple[str, tuple[str, ...]]] = {
-    EV_ID: ("tesla_model_3", COMMON + ELECTRIC),
-    PHEV_ID: ("toyota_rav4_prime", COMMON + ELECTRIC + FUEL),
-    PETROL_ID: ("ford_focus", COMMON + FUEL),
+    EV_ID: (CAR_NAMES[EV_ID], COMMON + ELECTRIC),
+    PHEV_ID: (CAR_NAMES[PHEV_ID], COMMON + ELECTRIC + FUEL),
+    PETROL_ID: (CAR_NAMES[PETROL_ID], COMMON + FUEL),
 }
 ALL_PATTERNS = COMMON + ELECTRIC + FUEL + ("sensor.{car}_charge_limit",)
 
@@ -64,18 +56,18 @@ def expected_entities(vehicle_id: str) -> set[str]:
     return {p.format(car=car) for p in patterns}
 
 
-def smartcar_states(client: HassClient) -> dict[str, dict[str, Any]]:
+def smartcar_states(client: Client) -> dict[str, dict[str, Any]]:
     """The states of every entity any simulated car could have."""
     candidates = {p.format(car=car) for car, _ in CARS.values() for p in ALL_PATTERNS}
     return {k: v for k, v in client.states().items() if k in candidates}
 
 
-def billed(sim: SimulatorProcess) -> dict[str, int]:
+def billed(sim: Simulator) -> dict[str, int]:
     """Billed requests per vehicle."""
     return {vid: item["total"] for vid, item in sim.counters()["billed"].items()}
 
 
-def billed_total(sim: SimulatorProcess) -> int:
+def billed_total(sim: Simulator) -> int:
     """Billed requests, all vehicles."""
     return sum(billed(sim).values())
 
@@ -85,7 +77,7 @@ def number(state: dict[str, Any]) -> float:
     return float(state["state"])
 
 
-def wait_state(client: HassClient, entity_id: str, want: str, timeout: float = 15) -> None:
+def wait_state(client: Client, entity_id: str, want: str, timeout: float = 15) -> None:
     """Wait until an entity shows a state."""
     wait_until(
         f"{entity_id} to be {want}",
@@ -94,13 +86,13 @@ def wait_state(client: HassClient, entity_id: str, want: str, timeout: float = 1
     )
 
 
-def call(client: HassClient, domain: str, service: str, **data: Any) -> None:
+def call(client: Client, domain: str, service: str, **data: Any) -> None:
     """Call an action; it must succeed."""
     answer = client.call_service(domain, service, data)
-    assert answer.status == 200, f"{domain}.{service}: {answer.status} {answer.text}"
+    assert answer.status_code == 200, f"{domain}.{service}: {answer.status_code} {answer.text}"
 
 
-def check_car(client: HassClient, sim: SimulatorProcess, vehicle_id: str) -> None:
+def check_car(client: Client, sim: Simulator, vehicle_id: str) -> None:
     """Every entity of the car exists and shows the simulator's truth."""
     car, _ = CARS[vehicle_id]
     states = smartcar_states(client)
@@ -254,7 +246,7 @@ def test_set_destination(stack: Stack) -> None:
     answer = client.call_service(
         "smartcar", "set_destination", {"device_id": device_id, "latitude": 91, "longitude": 4}
     )
-    assert answer.status == 400, answer.text
+    assert answer.status_code == 400, answer.text
     assert billed_total(sim) == before
 
 
@@ -350,21 +342,17 @@ def test_revoked_tokens_ask_for_reauthentication(
     client, sim = stack.client, stack.sim
     entities_before = set(smartcar_states(client))
     assert len(client.entries()) == 1
-    assert sim.post("/sim/tokens/revoke", {"user_id": SIM_USER_ID})["revoked"] >= 1
+    assert sim.revoke_tokens() >= 1
 
     # A command uses the API at once (polling would wait up to an hour): it fails.
     answer = client.call_service("lock", "unlock", {"entity_id": "lock.tesla_model_3"})
-    assert answer.status >= 400, answer.text
+    assert answer.status_code >= 400, answer.text
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
 
-    def reauth_flow() -> dict[str, Any] | None:
-        for flow in client.flows_in_progress():
-            if flow["handler"] == "smartcar" and flow["context"].get("source") == "reauth":
-                return dict(flow)
-        return None
-
     # The refused command starts reauthentication by itself.
-    flow = wait_until("a reauthentication flow after the command", reauth_flow, timeout=10)
+    (flow,) = wait_until(
+        "a reauthentication flow after the command", client.reauth_flows, timeout=10
+    )
 
     result = client.reauthenticate(flow["flow_id"])
     assert result["type"] == "abort"

@@ -19,8 +19,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
+from scripts.devstack import endpoints
 from smartcar_simulator import Simulator, VirtualClock
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, token_data
+from tests.conftest import token_data
+
+# EV_ID, PETROL_ID and PHEV_ID only for the test modules that still import them from here.
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID  # noqa: F401
 from tests.fixed_policy import FixedPolicy
 
 
@@ -99,22 +103,6 @@ async def poll(
     for coordinator in entry.runtime_data.coordinators.values():
         await coordinator.async_refresh()
     await hass.async_block_till_done()
-
-
-USER_ID = "7d2a7c2e-5b1e-4a39-9c0c-2b4f0e1d5a11"
-EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"
-PHEV_ID = "1a5f2c8b-0d4e-4f3a-9b72-6c8d0e2f3a41"
-PETROL_ID = "2b6a3d9c-1e5f-4a4b-8c83-7d9e1f3a4b52"
-
-
-def endpoints(sim_url: str) -> dict[str, str]:
-    """The `smartcar:` block of configuration.yaml for this simulator."""
-    return {
-        "connect_url": f"{sim_url}/oauth/authorize",
-        "token_url": f"{sim_url}/oauth/token",
-        "api_url": f"{sim_url}/v2.0",
-        "management_url": f"{sim_url}/v3",
-    }
 
 
 @pytest.fixture

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 
-_INPUT = re.compile(r"<input[^>]*>", re.IGNORECASE)
-_ATTR = re.compile(r'(\w+)="([^"]*)"')
-
-
-def _form_fields(page: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for tag in _INPUT.findall(page):
-        attrs = {k.lower(): html.unescape(v) for k, v in _ATTR.findall(tag)}
-        if attrs.get("type", "").lower() == "hidden" and "name" in attrs:
-            fields[attrs["name"]] = attrs.get("value", "")
-    return fields
+from scripts.devstack import consent_form
 
 
 async def approve_consent(authorize_url: str, *, action: str = "approve") -> dict[str, str]:
@@ -26,10 +14,7 @@ async def approve_consent(authorize_url: str, *, action: str = "approve") -> dic
     async with aiohttp.ClientSession() as session:
         async with session.get(authorize_url) as response:
             assert response.status == 200, await response.text()
-            page = await response.text()
-        form = _form_fields(page)
-        form["action"] = action
-        target = authorize_url.split("?", 1)[0]
+            target, form = consent_form(authorize_url, await response.text(), action)
         async with session.post(target, data=form, allow_redirects=False) as response:
             assert response.status in (302, 303), await response.text()
             location = response.headers["Location"]

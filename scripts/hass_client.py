@@ -1,0 +1,180 @@
+"""Home Assistant's own APIs as its owner: onboarding, REST, websocket, the Smartcar OAuth flow.
+
+What `scripts/develop` and the end-to-end tests (tests/e2e) do to a running Home Assistant, as its
+frontend would; synchronous, like scripts/devstack.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Self
+
+from requests import Response
+
+from scripts.devstack import DOMAIN, StackError, approve_consent, http, wait_until
+from smartcar_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+# Set over the websocket (config/core/update) when the owner is created, as onboarding does.
+CORE_CONFIG = {
+    "location_name": "Smartcar demo",
+    "latitude": 52.3731,
+    "longitude": 4.8922,
+    "elevation": 0,
+    "unit_system": "metric",
+    "time_zone": "Europe/Amsterdam",
+    "country": "NL",
+    "currency": "EUR",
+    "language": "en",
+}
+
+
+def _token(url: str, code: str) -> str:
+    form = {"grant_type": "authorization_code", "code": code, "client_id": f"{url}/"}
+    return str(http("POST", f"{url}/auth/token", data=form, expect=(200,)).json()["access_token"])
+
+
+def login(url: str, username: str, password: str) -> str:
+    """Log in with the local owner account as the frontend does; an access token."""
+    client = {"client_id": f"{url}/"}
+    body = {**client, "handler": ["homeassistant", None], "redirect_uri": f"{url}/?auth_callback=1"}
+    flow = http("POST", f"{url}/auth/login_flow", json=body, expect=(200,)).json()
+    credentials = {**client, "username": username, "password": password}
+    result = http(
+        "POST", f"{url}/auth/login_flow/{flow['flow_id']}", json=credentials, expect=(200,)
+    ).json()
+    if result.get("type") != "create_entry":
+        raise StackError(f"login refused: {result}")
+    return _token(url, result["result"])
+
+
+class HassClient:
+    """Home Assistant's REST and websocket APIs as its owner."""
+
+    def __init__(self, url: str, token: str) -> None:
+        """A client for the Home Assistant at `url`."""
+        self.url = url
+        self.token = token
+
+    @classmethod
+    def onboard(cls, url: str, username: str, password: str) -> Self:
+        """Finish onboarding as the frontend does (the owner, its location, analytics, the
+        integrations step); log in on later starts."""
+        client_id = f"{url}/"
+        answer = http("GET", f"{url}/api/onboarding")  # 404 once onboarded
+        steps = {s["step"]: s["done"] for s in answer.json()} if answer.ok else {}
+        if steps.get("user", True):
+            client = cls(url, login(url, username, password))
+        else:
+            owner = {"client_id": client_id, "name": "Developer", "language": "en"}
+            owner |= {"username": username, "password": password}
+            answer = http("POST", f"{url}/api/onboarding/users", json=owner, expect=(200,))
+            client = cls(url, _token(url, answer.json()["auth_code"]))
+            client.ws_result({"type": "config/core/update", **CORE_CONFIG})
+        redirect = {"client_id": client_id, "redirect_uri": f"{url}/?auth_callback=1"}
+        for step, data in {"analytics": {}, "integration": redirect}.items():
+            if not steps.get(step, True):
+                client.post(f"/api/onboarding/{step}", data)
+        return client
+
+    def request(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Response:
+        """Any REST call as the owner; the response whatever its status."""
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return http(method, f"{self.url}{path}", json=body, headers=headers, **kwargs)
+
+    def get(self, path: str) -> Any:
+        """GET, expecting 200; the JSON."""
+        return self.request("GET", path, expect=(200,)).json()
+
+    def post(self, path: str, body: Any = None) -> Any:
+        """POST, expecting 200/201; the JSON. Sends the header the frontend sends, which OAuth
+        flows need to build their redirect URI."""
+        headers = {"HA-Frontend-Base": self.url}
+        return self.request("POST", path, body or {}, headers=headers, expect=(200, 201)).json()
+
+    def wait_running(self, timeout: float = 90) -> None:
+        """Wait until Home Assistant has started."""
+        wait_until(
+            "Home Assistant to run", lambda: self.get("/api/config")["state"] == "RUNNING", timeout
+        )
+
+    def template(self, template: str) -> str:
+        """Render a template (e.g. `{{ device_id('lock.x') }}`)."""
+        return str(
+            self.request("POST", "/api/template", {"template": template}, expect=(200,)).text
+        )
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The Smartcar config entries."""
+        return list(self.get(f"/api/config/config_entries/entry?domain={DOMAIN}"))
+
+    def wait_entry_state(self, state: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait until the (only) Smartcar entry is in this state; the entry."""
+
+        def check() -> dict[str, Any] | None:
+            entries = self.entries()
+            return entries[0] if entries and entries[0]["state"] == state else None
+
+        return wait_until(f"the Smartcar entry to be {state}", check, timeout=timeout)
+
+    def ws_result(self, command: dict[str, Any]) -> Any:
+        """One websocket command that must succeed; its result."""
+        import aiohttp  # noqa: PLC0415  (only the websocket needs it)
+
+        async def run() -> dict[str, Any]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"{self.url}/api/websocket") as ws,
+            ):
+                await ws.receive_json()  # auth_required
+                await ws.send_json({"type": "auth", "access_token": self.token})
+                if (hello := await ws.receive_json()).get("type") != "auth_ok":
+                    raise StackError(f"websocket authentication failed: {hello}")
+                await ws.send_json({"id": 1, **command})
+                while (message := await ws.receive_json()).get("type") != "result":
+                    pass
+                return dict(message)
+
+        # A private loop: works from plain code and from sync tests under the HA harness.
+        loop = asyncio.new_event_loop()
+        try:
+            message = loop.run_until_complete(asyncio.wait_for(run(), 30))
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+        if not message.get("success"):
+            raise StackError(f"{command['type']} failed: {message.get('error')}")
+        return message.get("result")
+
+    def ensure_credentials(self) -> bool:
+        """Store the simulator's application credentials unless they are there; True if new."""
+        stored = self.ws_result({"type": "application_credentials/list"})
+        if any(item["domain"] == DOMAIN for item in stored):
+            return False
+        create = {"type": "application_credentials/create", "domain": DOMAIN}
+        create |= {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET}
+        self.ws_result({**create, "name": "Smartcar simulator"})
+        return True
+
+    def finish_oauth(self, result: dict[str, Any], action: str = "approve") -> dict[str, Any]:
+        """From a flow's external step: consent at Connect, follow the redirect home, continue."""
+        if result.get("type") != "external":
+            raise StackError(f"expected the external (Smartcar Connect) step, got {result}")
+        callback = approve_consent(result["url"], action)
+        if not callback.startswith(f"{self.url}/auth/external/callback"):
+            raise StackError(f"Connect redirected to {callback}, not to Home Assistant")
+        http("GET", callback, expect=(200,))
+        return dict(self.post(f"/api/config/config_entries/flow/{result['flow_id']}"))
+
+    def connect(self, mode: str = "simulated") -> dict[str, Any]:
+        """Add the Smartcar account through the real OAuth flow; the flow's last result."""
+        result = self.post(
+            "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
+        )
+        if result.get("type") != "form" or result.get("step_id") != "user":
+            raise StackError(f"unexpected first step: {result}")
+        result = self.finish_oauth(
+            self.post(f"/api/config/config_entries/flow/{result['flow_id']}", {"mode": mode})
+        )
+        if result.get("type") != "create_entry":
+            raise StackError(f"the flow did not create an entry: {result}")
+        return result
