@@ -29,16 +29,11 @@ from .api import (
     UnitSystem,
 )
 from .const import CONF_UNIT_SYSTEM, DOMAIN
-from .coordinator import (
-    Account,
-    SmartcarConfigEntry,
-    SmartcarCoordinator,
-    SmartcarRuntimeData,
-    Vehicle,
-)
+from .coordinator import SmartcarConfigEntry, SmartcarCoordinator, SmartcarRuntimeData
 from .endpoints import CONFIG_SCHEMA as CONFIG_SCHEMA, get_endpoints, set_endpoints
 from .services import async_setup_services
 from .store import SmartcarStore
+from .vehicle import Account, Vehicle
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,

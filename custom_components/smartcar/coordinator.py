@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,6 @@ from .api import (
     READ_PERMISSIONS,
     BatchResult,
     CommandResult,
-    Permission,
     Signal,
     SignalReading,
     SmartcarApiError,
@@ -47,7 +46,6 @@ from .api import (
     SmartcarRateLimitError,
     SmartcarTimeoutError,
     SmartcarVehicleStateError,
-    VehicleAttributes,
 )
 from .const import (
     CONF_MIN_INTERVAL,
@@ -56,58 +54,10 @@ from .const import (
     DEFAULT_MONTHLY_BUDGET,
     DOMAIN,
     LOGGER,
-    MAX_CONCURRENT_REQUESTS,
 )
 from .scheduler import AdaptivePolicy, PlanInput, Policy, Scheduler, month_of
 from .store import SmartcarStore
-
-
-@dataclass(frozen=True, slots=True)
-class Vehicle:
-    """A vehicle of the account, as learnt once at setup."""
-
-    id: str
-    attributes: VehicleAttributes
-    permissions: frozenset[str]
-
-    @property
-    def name(self) -> str:
-        """Make and model, as people call their car."""
-        parts = [p for p in (self.attributes.make, self.attributes.model) if p]
-        return " ".join(parts) or "Vehicle"
-
-    def granted(self, *permissions: Permission) -> bool:
-        """Whether every one of these permissions was granted."""
-        return all(p.value in self.permissions for p in permissions)
-
-    @property
-    def readable(self) -> frozenset[Signal]:
-        """Signals the user allowed us to read."""
-        return frozenset(s for s, p in READ_PERMISSIONS.items() if self.granted(p))
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleData:
-    """What the entities show: the last good reading of each signal and current failures."""
-
-    readings: dict[Signal, SignalReading] = field(default_factory=dict)
-    failed: dict[Signal, Exception] = field(default_factory=dict)
-
-    def reading(self, signal: Signal) -> SignalReading | None:
-        """The last good reading of a signal."""
-        return self.readings.get(signal)
-
-
-@dataclass(slots=True)
-class Account:
-    """What the vehicles of one entry share: a request limiter and the authentication state."""
-
-    limiter: asyncio.Semaphore = field(
-        default_factory=lambda: asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
-    )
-    # Set by the first 401: no vehicle of the entry sends anything until reauthentication.
-    auth_failed: bool = False
-
+from .vehicle import Account, Vehicle, VehicleData
 
 type SmartcarConfigEntry = ConfigEntry[SmartcarRuntimeData]
 
