@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .faults import FaultSpec
 from .httputil import json_response, read_json, simulator
 from .simulator import Simulator
 from .vehicles import Vehicle
@@ -118,7 +119,7 @@ async def add_fault(request: web.Request) -> web.Response:
     """`POST /sim/faults` (see the contract for the fields)."""
     sim = simulator(request)
     body = await _body(request)
-    allowed = {"vehicle_id", "path", "method", "count", "error", "kind", "delay"}
+    allowed = {"vehicle_id", *FaultSpec.__optional_keys__}
     if unknown := set(body) - allowed:
         return _bad(f"unknown fields: {', '.join(sorted(unknown))}")
     try:

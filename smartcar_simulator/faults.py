@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 import uuid
 
 from . import errors
@@ -50,17 +50,24 @@ class Fault:
         return self.kind not in UNBILLED_KINDS
 
 
-def make_fault(
-    *,
-    vehicle_id: str | None = None,
-    path: str | None = None,
-    method: str | None = None,
-    count: int | None = None,
-    error: Mapping[str, Any] | None = None,
-    kind: str | None = None,
-    delay: float | None = None,
-) -> Fault:
+class FaultSpec(TypedDict, total=False):
+    """What a fault matches and does (see the contract): the fields `Simulator.inject_fault`
+    and `POST /sim/faults` take besides `vehicle_id`."""
+
+    path: str | None
+    method: str | None
+    count: int | None
+    error: Mapping[str, Any] | None
+    kind: str | None
+    delay: float | None
+
+
+def make_fault(*, vehicle_id: str | None = None, **fields: Unpack[FaultSpec]) -> Fault:
     """Validate a fault description; raise ValueError when it makes no sense."""
+    if unknown := set(fields) - FaultSpec.__optional_keys__:
+        raise TypeError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+    path, method, count = fields.get("path"), fields.get("method"), fields.get("count")
+    error, kind, delay = fields.get("error"), fields.get("kind"), fields.get("delay")
     if (error is None) == (kind is None):
         raise ValueError("a fault needs exactly one of 'error' and 'kind'")
     if kind is not None and kind not in KINDS:

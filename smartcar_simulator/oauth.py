@@ -68,6 +68,15 @@ def _check_request(sim: Simulator, params: Mapping[str, str]) -> str | None:
     return None
 
 
+async def _fault(
+    request: web.Request, sim: Simulator, path: str, method: str
+) -> web.Response | None:
+    """What an injected fault on this OAuth endpoint answers instead, if one fires."""
+    if (fault := sim.faults.fire([path], method)) is None:
+        return None
+    return await apply_fault(request, fault, path, oauth=True)
+
+
 def _with_query(url: str, params: Mapping[str, str]) -> str:
     parts = urlsplit(url)
     query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
@@ -78,10 +87,8 @@ async def authorize_page(request: web.Request) -> web.Response:
     """`GET /oauth/authorize`: the consent page."""
     sim = simulator(request)
     params = {k: request.query[k] for k in _QUERY_FIELDS if k in request.query}
-    if (fault := sim.faults.fire(["/oauth/authorize"], "GET")) is not None:
-        response = await apply_fault(request, fault, "/oauth/authorize", oauth=True)
-        if response is not None:
-            return response
+    if (response := await _fault(request, sim, "/oauth/authorize", "GET")) is not None:
+        return response
     if (problem := _check_request(sim, params)) is not None:
         return _error_page(problem)
     permissions = sorted(parse_scope(params.get("scope", "")))
@@ -118,10 +125,8 @@ async def authorize_submit(request: web.Request) -> web.Response:
     sim = simulator(request)
     form = await request.post()
     params = {k: str(form[k]) for k in (*_QUERY_FIELDS, "action") if k in form}
-    if (fault := sim.faults.fire(["/oauth/authorize"], "POST")) is not None:
-        response = await apply_fault(request, fault, "/oauth/authorize", oauth=True)
-        if response is not None:
-            return response
+    if (response := await _fault(request, sim, "/oauth/authorize", "POST")) is not None:
+        return response
     if (problem := _check_request(sim, params)) is not None:
         return _error_page(problem)
     redirect_uri = params["redirect_uri"]
@@ -161,10 +166,8 @@ async def token(request: web.Request) -> web.Response:
     form = await request.post()
     grant_type = str(form.get("grant_type", ""))
     sim.meter.count_token(grant_type or "(missing)")
-    if (fault := sim.faults.fire(["/oauth/token"], "POST")) is not None:
-        response = await apply_fault(request, fault, "/oauth/token", oauth=True)
-        if response is not None:
-            return response
+    if (response := await _fault(request, sim, "/oauth/token", "POST")) is not None:
+        return response
     credentials = client_credentials(request)
     if credentials is None or not sim.check_client(*credentials):
         return _token_error(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 from .accounts import Accounts
 from .billing import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, Meter
 from .clock import VirtualClock, parse_iso
-from .faults import Fault, FaultSet, make_fault
+from .faults import Fault, FaultSet, FaultSpec, make_fault
 from .fleet import USER_ID, VehicleSpec, default_fleet
 from .tokens import (
     DEFAULT_ACCESS_TTL,
@@ -182,30 +182,11 @@ class Simulator:
 
     # -- faults -------------------------------------------------------------------------------
 
-    def inject_fault(
-        self,
-        *,
-        vehicle_id: str | None = None,
-        path: str | None = None,
-        method: str | None = None,
-        count: int | None = None,
-        error: Mapping[str, Any] | None = None,
-        kind: str | None = None,
-        delay: float | None = None,
-    ) -> Fault:
+    def inject_fault(self, *, vehicle_id: str | None = None, **fields: Unpack[FaultSpec]) -> Fault:
         """Activate a fault (see the contract); `vehicle_id` may also be a key ("ev")."""
         if vehicle_id is not None:
             vehicle_id = self.vehicle(vehicle_id).id
-        fault = make_fault(
-            vehicle_id=vehicle_id,
-            path=path,
-            method=method,
-            count=count,
-            error=error,
-            kind=kind,
-            delay=delay,
-        )
-        return self.faults.add(fault)
+        return self.faults.add(make_fault(vehicle_id=vehicle_id, **fields))
 
     def clear_faults(self) -> None:
         """Remove every fault."""

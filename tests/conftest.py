@@ -13,9 +13,6 @@ from syrupy.assertion import SnapshotAssertion
 
 from smartcar_simulator import Simulator, SimulatorServer, VirtualClock
 
-# Only for the test modules that still import them from here.
-from tests.const import CLIENT_ID, CLIENT_SECRET  # noqa: F401
-
 pytest_plugins = ["pytest_homeassistant_custom_component"]
 
 DEFAULT_TEST_NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

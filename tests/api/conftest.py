@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import json
 import socket
 from typing import Any
+import uuid
 
 import aiohttp
 from aiohttp import web
@@ -27,12 +28,8 @@ from custom_components.smartcar.api import (
     UnitSystem,
 )
 from smartcar_simulator import Simulator, SimulatorServer
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID
 
-USER_ID = "7d2a7c2e-5b1e-4a39-9c0c-2b4f0e1d5a11"
-EV_ID = "0f4e1b7a-9c3d-4e2f-8a61-5b7c9d1e2f30"
-PHEV_ID = "1a5f2c8b-0d4e-4f3a-9b72-6c8d0e2f3a41"
-PETROL_ID = "2b6a3d9c-1e5f-4a4b-8c83-7d9e1f3a4b52"
 VEHICLE_IDS = [EV_ID, PHEV_ID, PETROL_ID]
 REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
 
@@ -109,6 +106,15 @@ def batch_readings(result: BatchResult) -> dict[Signal, SignalReading]:
 def batch_errors(result: BatchResult) -> dict[Signal, Exception]:
     """The signals of a batch that failed, and why."""
     return {s: r.error for s, r in result.results.items() if r.error is not None}
+
+
+def is_uuid(value: str | None) -> bool:
+    """Whether `value` is a UUID (as Smartcar's request ids are)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def http_requests(simulator: Simulator) -> dict[str, int]:

@@ -23,16 +23,9 @@ from custom_components.smartcar.api import (
 )
 from smartcar_simulator import Simulator
 from tests.conftest import TEST_NOW
+from tests.const import EV_ID, PHEV_ID
 
-from .conftest import (
-    EV_ID,
-    PHEV_ID,
-    ClientFactory,
-    batch_errors,
-    batch_readings,
-    billed,
-    http_requests,
-)
+from .conftest import ClientFactory, batch_errors, batch_readings, billed, http_requests
 
 
 async def test_batch_partial_failure(make_client: ClientFactory, simulator: Simulator) -> None:

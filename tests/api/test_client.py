@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-import uuid
 
 import pytest
 
@@ -31,18 +30,16 @@ from custom_components.smartcar.api import (
 )
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
+from tests.const import EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
 from .conftest import (
-    EV_ID,
-    PETROL_ID,
-    PHEV_ID,
-    USER_ID,
     VEHICLE_IDS,
     ClientFactory,
     batch_errors,
     batch_readings,
     billed,
     http_requests,
+    is_uuid,
     read,
 )
 
@@ -64,14 +61,6 @@ ALL_SCOPE = [
 ]
 
 
-def _is_uuid(value: str | None) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
 # -- user and vehicles ------------------------------------------------------------------------
 
 
@@ -79,7 +68,7 @@ async def test_get_user(client: SmartcarClient, simulator: Simulator) -> None:
     """`GET /user` gives the token's user and the request id; it is not billed."""
     user = await client.async_get_user()
     assert user.id == USER_ID
-    assert _is_uuid(user.meta.request_id)
+    assert is_uuid(user.meta.request_id)
     assert http_requests(simulator) == {"GET /v2.0/user": 1}
     assert simulator.counters["billed"] == {}
 
@@ -114,7 +103,7 @@ async def test_attributes_with_vin(client: SmartcarClient, simulator: Simulator)
     assert attributes.id == EV_ID
     assert (attributes.make, attributes.model, attributes.year) == ("Tesla", "Model 3", 2023)
     assert attributes.vin == simulator.vehicle("ev").spec.vin
-    assert _is_uuid(attributes.meta.request_id)
+    assert is_uuid(attributes.meta.request_id)
     assert billed(simulator, EV_ID) == {"GET /": 1}
 
 
@@ -222,7 +211,7 @@ async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -
         assert reading.meta.fetched_at == TEST_NOW
         assert reading.meta.unit_system is UnitSystem.METRIC
         assert reading.meta.request_id == result.meta.request_id
-    assert _is_uuid(result.meta.request_id)
+    assert is_uuid(result.meta.request_id)
     assert http_requests(simulator)["POST /v2.0/vehicles/{id}/batch"] == 1
     assert billed(simulator, PHEV_ID) == {
         "GET /battery": 1,
@@ -282,7 +271,7 @@ async def test_metric_units_by_default(client: SmartcarClient) -> None:
 def _assert_success(result: CommandResult) -> None:
     assert result.status == "success"
     assert result.message == "Successfully sent request to vehicle"
-    assert _is_uuid(result.meta.request_id)
+    assert is_uuid(result.meta.request_id)
 
 
 async def test_start_and_stop_charging(client: SmartcarClient, simulator: Simulator) -> None:

@@ -30,8 +30,9 @@ from custom_components.smartcar.api import (
     errors,
 )
 from smartcar_simulator import Simulator
+from tests.const import EV_ID
 
-from .conftest import EV_ID, ClientFactory, StubServer, batch_errors, batch_readings
+from .conftest import ClientFactory, StubServer, batch_errors, batch_readings
 
 VID = "vehicle-1"
 
@@ -140,14 +141,7 @@ async def test_batch_with_odd_items(stub: StubServer, stub_client: SmartcarClien
         Signal.SECURITY,
     ]
     result = await stub_client.async_batch(VID, wanted)
-    assert list(result.results) == [
-        Signal.BATTERY,
-        Signal.ODOMETER,
-        Signal.LOCATION,
-        Signal.CHARGE,
-        Signal.ENGINE_OIL,
-        Signal.SECURITY,
-    ]
+    assert list(result.results) == wanted
     assert result.meta.request_id == "batch-rid"
     assert result.meta.unit_system is UnitSystem.IMPERIAL
     errors_ = batch_errors(result)

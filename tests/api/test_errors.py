@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-import uuid
 
 import aiohttp
 import pytest
@@ -44,9 +43,10 @@ from custom_components.smartcar.api import (
 )
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.errors import ERROR_TYPES
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW
+from tests.conftest import TEST_NOW
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, ClientFactory, billed, read
+from .conftest import ClientFactory, billed, is_uuid, read
 
 # type, HTTP status, exception class, resolution
 ERROR_TABLE: list[tuple[str, int, type[SmartcarApiError], Resolution | None]] = [
@@ -67,14 +67,6 @@ ERROR_TABLE: list[tuple[str, int, type[SmartcarApiError], Resolution | None]] = 
         Resolution.CONTACT_SUPPORT,
     ),
 ]
-
-
-def _is_uuid(value: str | None) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("path", ["/battery", "/batch"], ids=["item", "request"])
@@ -107,7 +99,7 @@ async def test_injected_error_maps_to_its_class(
     assert err.type == type_
     assert err.code == "SIMULATED_CODE"
     assert err.description == f"Simulated {type_} failure."
-    assert _is_uuid(err.request_id)
+    assert is_uuid(err.request_id)
     assert err.resolution is resolution
     assert err.suggested_user_message == ERROR_TYPES[type_][2]
     assert err.doc_url == (
@@ -312,7 +304,7 @@ async def test_empty_answer(client: SmartcarClient, simulator: Simulator) -> Non
     simulator.inject_fault(path="/security", method="POST", kind="empty")
     result = await client.async_lock(EV_ID)
     assert (result.status, result.message) == (None, None)
-    assert _is_uuid(result.meta.request_id)
+    assert is_uuid(result.meta.request_id)
 
 
 # -- malformed bodies -----------------------------------------------------------------------------
@@ -339,7 +331,7 @@ async def test_malformed_signal(
     simulator.inject_fault(path=_v2.PATHS[signal], kind="malformed")
     reading = await read(client, PHEV_ID, signal, type(expected))
     assert reading == type(expected)(meta=reading.meta, issues=expected.issues)
-    assert _is_uuid(reading.meta.request_id)
+    assert is_uuid(reading.meta.request_id)
 
 
 @pytest.mark.parametrize(

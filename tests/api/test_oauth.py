@@ -27,9 +27,9 @@ from custom_components.smartcar.api import (
     parse_token,
 )
 from smartcar_simulator import Simulator
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, USER_ID
 
-from .conftest import EV_ID, REDIRECT_URI, USER_ID, http_requests
+from .conftest import REDIRECT_URI, http_requests
 
 SCOPE = ["read_vehicle_info", "read_odometer", "control_security"]
 

@@ -15,8 +15,9 @@ from custom_components.smartcar.api import (
     validate_coordinates,
 )
 from smartcar_simulator import Simulator
+from tests.const import EV_ID
 
-from .conftest import EV_ID, http_requests
+from .conftest import http_requests
 
 BAD_LIMITS: list[Any] = [
     0.49,

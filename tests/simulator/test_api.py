@@ -12,21 +12,11 @@ import pytest
 
 from smartcar_simulator import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Simulator
 from tests.conftest import TEST_NOW
+from tests.const import READ_PATHS
 
 from .conftest import bearer, iso_ms
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-READ_PATHS = [
-    "/battery",
-    "/charge",
-    "/charge/limit",
-    "/security",
-    "/location",
-    "/odometer",
-    "/fuel",
-    "/engine/oil",
-    "/diagnostics/dtcs",
-]
 SUPPORTED = {
     EV_ID: {"/battery", "/charge", "/charge/limit", "/security", "/location", "/odometer",
             "/diagnostics/dtcs"},

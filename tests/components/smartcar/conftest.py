@@ -13,6 +13,7 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
+from homeassistant.components.homeassistant import DOMAIN as HA_DOMAIN
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -22,9 +23,7 @@ from custom_components.smartcar.const import DOMAIN
 from scripts.devstack import endpoints
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import token_data
-
-# EV_ID, PETROL_ID and PHEV_ID only for the test modules that still import them from here.
-from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID  # noqa: F401
+from tests.const import CLIENT_ID, CLIENT_SECRET, USER_ID
 from tests.fixed_policy import FixedPolicy
 
 
@@ -105,6 +104,19 @@ async def poll(
     await hass.async_block_till_done()
 
 
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add the entry and set it up against the simulator."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def ha_services(hass: HomeAssistant) -> None:
+    """The `homeassistant` integration, which provides `update_entity`."""
+    assert await async_setup_component(hass, HA_DOMAIN, {})
+
+
 @pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Create entities that are disabled by default enabled (for snapshots)."""
@@ -116,14 +128,19 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         yield
 
 
-@pytest.fixture
-async def setup_credentials(hass: HomeAssistant, sim_url: str) -> None:
+async def add_credentials(hass: HomeAssistant, sim_url: str) -> None:
     """configuration.yaml pointing at the simulator, and the app's credentials stored."""
     assert await async_setup_component(hass, "application_credentials", {})
     assert await async_setup_component(hass, DOMAIN, {DOMAIN: endpoints(sim_url)})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
     )
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant, sim_url: str) -> None:
+    """configuration.yaml pointing at the simulator, and the app's credentials stored."""
+    await add_credentials(hass, sim_url)
 
 
 @pytest.fixture
@@ -182,7 +199,5 @@ async def init_integration(
     hass: HomeAssistant, setup_credentials: None, config_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """The entry, set up against the simulator."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_entry(hass, config_entry)
     return config_entry

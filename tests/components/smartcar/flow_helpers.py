@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from scripts.devstack import consent_form
 
@@ -20,3 +24,19 @@ async def approve_consent(authorize_url: str, *, action: str = "approve") -> dic
             location = response.headers["Location"]
     query = parse_qs(urlparse(location).query)
     return {key: values[0] for key, values in query.items()}
+
+
+async def sign_in(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    result: dict[str, Any],
+    *,
+    action: str = "approve",
+) -> dict[str, Any]:
+    """From a flow's external step: consent at the simulator, callback, finish the flow."""
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    query = await approve_consent(result["url"], action=action)
+    client = await hass_client_no_auth()
+    response = await client.get("/auth/external/callback", params=query)
+    assert response.status == 200
+    return await hass.config_entries.flow.async_configure(result["flow_id"])

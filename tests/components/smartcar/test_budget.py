@@ -11,13 +11,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.scheduler import month_bounds
 from smartcar_simulator import Simulator
+from tests.const import EV_ID, PETROL_ID
 
-from .conftest import EV_ID, PETROL_ID, Clock, poll
-from .helpers import billed_total
+from .conftest import Clock, poll
+from .helpers import REMAINING, REQUESTS, billed_total, shown_count
 
 BUDGET = 60
-REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
-REMAINING = "sensor.tesla_model_3_request_budget_remaining"
 
 
 @pytest.fixture
@@ -52,10 +51,10 @@ async def test_budget_is_never_exceeded_commands_included(
             )
         for vehicle_id in cars:
             assert billed_total(simulator, vehicle_id) - at_month_start[vehicle_id] <= BUDGET
-    counted = int(hass.states.get(REQUESTS).state)
+    counted = shown_count(hass, REQUESTS)
     assert counted >= billed_total(simulator, EV_ID) - at_month_start[EV_ID]
     assert 0 < counted <= BUDGET
-    assert int(hass.states.get(REMAINING).state) == BUDGET - counted
+    assert shown_count(hass, REMAINING) == BUDGET - counted
 
 
 async def test_count_survives_a_restart_and_resets_with_the_month(
@@ -69,20 +68,20 @@ async def test_count_survives_a_restart_and_resets_with_the_month(
         end = month_bounds(clock.now)[1]
     for _ in range(8):
         await poll(hass, init_integration, clock, timedelta(hours=2))
-    before = int(hass.states.get(REQUESTS).state)
+    before = shown_count(hass, REQUESTS)
     assert before > 0
     learnt = init_integration.runtime_data.coordinators[EV_ID].scheduler.policy.export()
     assert learnt["last_use"] is not None
 
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert int(hass.states.get(REQUESTS).state) == before
+    assert shown_count(hass, REQUESTS) == before
     # What the scheduler learnt comes back with it.
     assert init_integration.runtime_data.coordinators[EV_ID].scheduler.policy.export() == learnt
 
     clock.now = end + timedelta(minutes=30)
     await poll(hass, init_integration, clock, timedelta(minutes=1))
-    assert int(hass.states.get(REQUESTS).state) < before
+    assert shown_count(hass, REQUESTS) < before
 
 
 def usage_month(moment: datetime) -> str:

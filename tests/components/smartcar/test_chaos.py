@@ -25,7 +25,7 @@ from homeassistant.components.number import (
     SERVICE_SET_VALUE,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -36,19 +36,10 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartcar import (
-    SmartcarClient,
-    binary_sensor,
-    device_tracker,
-    lock,
-    number,
-    sensor,
-    switch,
-)
+from custom_components.smartcar import SmartcarClient
 from custom_components.smartcar.api import Signal
 from custom_components.smartcar.api.const import DEFAULT_TIMEOUT
 from custom_components.smartcar.const import DOMAIN
@@ -57,13 +48,17 @@ from smartcar_simulator.faults import Fault
 from tests.conftest import TEST_NOW
 
 from .conftest import Clock, poll
+from .helpers import ALL_DESCRIPTIONS, HOUR, expire_access_token, reauth_flows, refresh_accepted
 
 SEED = 20261102
 CYCLES = 240
-HOUR = timedelta(hours=1)
 CLIENT_TIMEOUT = 0.5  # seconds; a "slow" fault answers after SLOW_DELAY
 SLOW_DELAY = 1.0
 
+# Where Smartcar serves each signal. This repeats the client's table (PATHS in
+# custom_components/smartcar/api/_v2.py) on purpose, as an independent oracle: the faults go
+# where Smartcar would fail, not wherever the client happens to look. Keep it a copy; do not
+# import it.
 PATHS: dict[Signal, str] = {
     Signal.BATTERY: "/battery",
     Signal.CHARGE: "/charge",
@@ -95,18 +90,7 @@ KINDS = ("non_json", "malformed", "empty", "slow")
 RARE = {"PERMISSION": 3, "COMPATIBILITY": 3}
 
 # Entity key (the unique id after the vehicle id) -> the signal it shows.
-KEY_SIGNAL: dict[str, Signal] = {
-    d.key: d.signal
-    for descriptions in (
-        sensor.SENSORS,
-        binary_sensor.BINARY_SENSORS,
-        lock.LOCKS,
-        number.NUMBERS,
-        switch.SWITCHES,
-        device_tracker.TRACKERS,
-    )
-    for d in descriptions
-}
+KEY_SIGNAL: dict[str, Signal] = {d.key: d.signal for d in ALL_DESCRIPTIONS}
 
 
 @pytest.fixture
@@ -200,12 +184,7 @@ class Chaos:
     async def settle(self) -> None:
         """Sign in again when Smartcar refused us; make sure the entry is loaded."""
         await self.hass.async_block_till_done()
-        flows = [
-            f
-            for f in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-            if f["context"]["source"] == SOURCE_REAUTH
-        ]
-        if flows:
+        if flows := reauth_flows(self.hass):
             # An injected 401 refuses nothing for real: signing in again gives the same
             # grant, which is what reloading with the tokens on the entry does.
             self.reauths += 1
@@ -255,17 +234,6 @@ class Chaos:
         else:
             self.commands["sent"] += 1
         await self.settle()
-
-
-def refresh_accepted(simulator: Simulator, refresh_token: str) -> bool:
-    """Whether the simulator would accept this refresh token (without rotating it)."""
-    entry = simulator.tokens._refresh.get(refresh_token)
-    if entry is None or entry.revoked:
-        return False
-    now = simulator.clock.timestamp()
-    if now >= entry.expires_at:
-        return False
-    return entry.used_at is None or now <= entry.used_at + simulator.tokens.refresh_grace
 
 
 async def test_chaos(
@@ -349,8 +317,7 @@ async def test_chaos(
     assert refresh_token != first_refresh_token
     assert refresh_accepted(simulator, refresh_token)
     refreshes = simulator.counters["token_requests"]["refresh_token"]
-    token = {**entry.data["token"], "expires_at": dt_util.utcnow().timestamp() - 60}
-    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
+    expire_access_token(hass, entry)
     await chaos.cycle()
     assert simulator.counters["token_requests"]["refresh_token"] == refreshes + 1
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -13,11 +13,6 @@ from homeassistant.components.lock import (
     SERVICE_UNLOCK,
     LockState,
 )
-from homeassistant.components.number import (
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
-)
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -27,39 +22,42 @@ from homeassistant.const import (
     STATE_ON,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
+from tests.const import EV_ID, PETROL_ID
 
-from .conftest import EV_ID, PETROL_ID
-from .helpers import billed_by_vehicle as billed, billed_since
+from .conftest import setup_entry
+from .helpers import (
+    ASLEEP,
+    CHARGE_LIMIT,
+    CHARGING_SWITCH,
+    LOCK,
+    billed_by_vehicle as billed,
+    billed_since,
+    device,
+    set_charge_limit,
+    set_destination,
+    set_destination_refused,
+    unlock,
+)
 
-LOCK = "lock.tesla_model_3"
-CHARGING_SWITCH = "switch.tesla_model_3_charging"
 CHARGING_SENSOR = "binary_sensor.tesla_model_3_charging"
-CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
 
 # What the simulator's Smartcar says to the user for each error type (suggestedUserMessage).
 ASLEEP_MESSAGE = "Your vehicle could not perform the request right now. Please try again later."
 NOT_CAPABLE_MESSAGE = "Your vehicle does not support this feature."
 
 
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set the entry up against the simulator, as `init_integration` does."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
 def device_id(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str = EV_ID) -> str:
     """The device registry id of a vehicle (the Tesla by default)."""
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, vehicle_id), entry.entry_id)
-    assert device is not None
-    return device.id
+    vehicle = device(hass, entry, vehicle_id)
+    assert vehicle is not None
+    return vehicle.id
 
 
 # --- lock ------------------------------------------------------------------------------------
@@ -76,43 +74,29 @@ async def test_unlock_and_lock(
     assert state.state == LockState.LOCKED
     assert state.attributes["door_front_left"] == "locked"
 
-    before = billed(simulator)
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-    )
-    assert car.state.locked is False
-    state = hass.states.get(LOCK)
-    assert state is not None
-    assert state.state == LockState.UNLOCKED
-    # The doors come from the confirmation read, not from the optimistic guess.
-    assert state.attributes["door_front_left"] == "unlocked"
-    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
-
-    before = billed(simulator)
-    await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
-    assert car.state.locked is True
-    state = hass.states.get(LOCK)
-    assert state is not None
-    assert state.state == LockState.LOCKED
-    assert state.attributes["door_front_left"] == "locked"
-    assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
+    for service, locked, shown, doors in (
+        (SERVICE_UNLOCK, False, LockState.UNLOCKED, "unlocked"),
+        (SERVICE_LOCK, True, LockState.LOCKED, "locked"),
+    ):
+        before = billed(simulator)
+        await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: LOCK}, blocking=True)
+        assert car.state.locked is locked
+        state = hass.states.get(LOCK)
+        assert state is not None
+        assert state.state == shown
+        # The doors come from the confirmation read, not from the optimistic guess.
+        assert state.attributes["door_front_left"] == doors
+        assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
 
 
 async def test_lock_refused_by_the_car(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A refused command raises command_failed with Smartcar's message; nothing changes."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/security",
-        method="POST",
-        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", error=ASLEEP)
     before = billed(simulator)
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     err = exc_info.value
     assert err.translation_domain == DOMAIN
     assert err.translation_key == "command_failed"
@@ -190,12 +174,7 @@ async def test_set_charge_limit(
     """number.set_value 90 sets the car's limit to 0.9."""
     assert hass.states.get(CHARGE_LIMIT).state == "80"
     before = billed(simulator)
-    await hass.services.async_call(
-        NUMBER_DOMAIN,
-        SERVICE_SET_VALUE,
-        {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
-        blocking=True,
-    )
+    await set_charge_limit(hass, 90)
     assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.9)
     assert hass.states.get(CHARGE_LIMIT).state == "90"
     assert billed_since(simulator, before) == {
@@ -207,19 +186,9 @@ async def test_set_charge_limit_refused(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A refused limit keeps the old value in the car and in Home Assistant."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/charge/limit",
-        method="POST",
-        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/charge/limit", method="POST", error=ASLEEP)
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            NUMBER_DOMAIN,
-            SERVICE_SET_VALUE,
-            {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
-            blocking=True,
-        )
+        await set_charge_limit(hass, 90)
     assert exc_info.value.translation_key == "command_failed"
     assert ASLEEP_MESSAGE in str(exc_info.value)
     assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.8)
@@ -234,16 +203,8 @@ async def test_set_destination(
 ) -> None:
     """smartcar.set_destination reaches the car's navigation; only the command is billed."""
     before = billed(simulator)
-    await hass.services.async_call(
-        DOMAIN,
-        "set_destination",
-        {
-            "device_id": device_id(hass, init_integration),
-            "latitude": 52.3731,
-            "longitude": 4.8922,
-            "address": "Dam 1, Amsterdam",
-        },
-        blocking=True,
+    await set_destination(
+        hass, device_id(hass, init_integration), 52.3731, 4.8922, address="Dam 1, Amsterdam"
     )
     # Smartcar's /navigation/destination takes coordinates only: the address is not sent.
     assert simulator.vehicle(EV_ID).state.destination == {
@@ -260,16 +221,7 @@ async def test_set_destination_not_supported(
 ) -> None:
     """The petrol car has no navigation command: Smartcar's COMPATIBILITY message is shown."""
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {
-                "device_id": device_id(hass, init_integration, PETROL_ID),
-                "latitude": 52.0,
-                "longitude": 5.0,
-            },
-            blocking=True,
-        )
+        await set_destination(hass, device_id(hass, init_integration, PETROL_ID), 52.0, 5.0)
     assert exc_info.value.translation_key == "command_failed"
     assert NOT_CAPABLE_MESSAGE in str(exc_info.value)
     assert simulator.vehicle(PETROL_ID).state.destination is None
@@ -287,21 +239,11 @@ async def test_set_destination_invalid_coordinates(
     longitude: float,
 ) -> None:
     """Coordinates off the globe are refused before any request is sent."""
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {
-                "device_id": device_id(hass, init_integration),
-                "latitude": latitude,
-                "longitude": longitude,
-            },
-            blocking=True,
-        )
-    assert exc_info.value.translation_domain == DOMAIN
-    assert exc_info.value.translation_key == "invalid_coordinates"
-    assert simulator.counters == before
+    err = await set_destination_refused(
+        hass, simulator, device_id(hass, init_integration), latitude, longitude
+    )
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == "invalid_coordinates"
     assert simulator.vehicle(EV_ID).state.destination is None
 
 
@@ -309,17 +251,9 @@ async def test_set_destination_unknown_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """A device id that does not exist is an unknown vehicle; nothing is sent."""
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": "0123456789abcdef", "latitude": 52.0, "longitude": 4.9},
-            blocking=True,
-        )
-    assert exc_info.value.translation_key == "unknown_vehicle"
-    assert exc_info.value.translation_placeholders == {"device_id": "0123456789abcdef"}
-    assert simulator.counters == before
+    err = await set_destination_refused(hass, simulator, "0123456789abcdef")
+    assert err.translation_key == "unknown_vehicle"
+    assert err.translation_placeholders == {"device_id": "0123456789abcdef"}
 
 
 async def test_set_destination_device_of_another_integration(
@@ -331,16 +265,8 @@ async def test_set_destination_device_of_another_integration(
     other = dr.async_get(hass).async_get_or_create(
         config_entry_id=other_entry.entry_id, identifiers={("other_cars", EV_ID)}
     )
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": other.id, "latitude": 52.0, "longitude": 4.9},
-            blocking=True,
-        )
-    assert exc_info.value.translation_key == "unknown_vehicle"
-    assert simulator.counters == before
+    err = await set_destination_refused(hass, simulator, other.id)
+    assert err.translation_key == "unknown_vehicle"
     assert simulator.vehicle(EV_ID).state.destination is None
 
 
@@ -351,16 +277,8 @@ async def test_set_destination_unloaded_entry(
     ev_device = device_id(hass, init_integration)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": ev_device, "latitude": 52.0, "longitude": 4.9},
-            blocking=True,
-        )
-    assert exc_info.value.translation_key == "unknown_vehicle"
-    assert simulator.counters == before
+    err = await set_destination_refused(hass, simulator, ev_device)
+    assert err.translation_key == "unknown_vehicle"
 
 
 @pytest.mark.parametrize("scope", [[s.value for s in SCOPES if s.value != "control_navigation"]])
@@ -368,17 +286,9 @@ async def test_set_destination_not_permitted(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: Simulator
 ) -> None:
     """Without control_navigation the action says so and sends nothing."""
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": device_id(hass, init_integration), "latitude": 52.0, "longitude": 4.9},
-            blocking=True,
-        )
-    assert exc_info.value.translation_key == "not_permitted"
-    assert exc_info.value.translation_placeholders == {"permission": "control_navigation"}
-    assert simulator.counters == before
+    err = await set_destination_refused(hass, simulator, device_id(hass, init_integration))
+    assert err.translation_key == "not_permitted"
+    assert err.translation_placeholders == {"permission": "control_navigation"}
     assert simulator.vehicle(EV_ID).state.destination is None
 
 
@@ -389,11 +299,6 @@ async def test_set_destination_uses_no_deprecated_registry_api(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Looking up the vehicle of a device uses no API Home Assistant reports as deprecated."""
-    await hass.services.async_call(
-        DOMAIN,
-        "set_destination",
-        {"device_id": device_id(hass, init_integration), "latitude": 52.0, "longitude": 4.9},
-        blocking=True,
-    )
+    await set_destination(hass, device_id(hass, init_integration))
     assert simulator.vehicle(EV_ID).state.destination is not None
     assert "which is deprecated" not in caplog.text

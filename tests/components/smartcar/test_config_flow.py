@@ -13,27 +13,23 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
+from tests.const import USER_ID
 
-from .conftest import USER_ID
-from .flow_helpers import approve_consent
+from .flow_helpers import sign_in
 
 pytestmark = pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
 
 
-async def _connect(
+async def _sign_in_anew(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
-    result: dict[str, Any],
     *,
     action: str = "approve",
 ) -> dict[str, Any]:
-    """From the external step: consent at the simulator, callback, finish the flow."""
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    query = await approve_consent(result["url"], action=action)
-    client = await hass_client_no_auth()
-    response = await client.get("/auth/external/callback", params=query)
-    assert response.status == 200
-    return await hass.config_entries.flow.async_configure(result["flow_id"])
+    """A new entry's flow in live mode, through Smartcar Connect: how it ends."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
+    return await sign_in(hass, hass_client_no_auth, result, action=action)
 
 
 async def test_full_flow(
@@ -52,7 +48,7 @@ async def test_full_flow(
     assert "mode=simulated" in authorize
     for scope in SCOPES:
         assert scope.value in authorize
-    result = await _connect(hass, hass_client_no_auth, result)
+    result = await sign_in(hass, hass_client_no_auth, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Smartcar (simulated)"
@@ -69,9 +65,7 @@ async def test_user_rejects(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
     """Deny on the consent page aborts the flow."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
-    result = await _connect(hass, hass_client_no_auth, result, action="deny")
+    result = await _sign_in_anew(hass, hass_client_no_auth, action="deny")
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "user_rejected_authorize"
 
@@ -83,40 +77,30 @@ async def test_duplicate_user(
 ) -> None:
     """The same Smartcar user twice aborts."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
-    result = await _connect(hass, hass_client_no_auth, result)
+    result = await _sign_in_anew(hass, hass_client_no_auth)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
-async def test_cannot_connect_after_sign_in(
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("/oauth/token", "oauth_failed"), ("/user", "cannot_connect")],
+    ids=["token_exchange_refused", "cannot_connect_after_sign_in"],
+)
+async def test_smartcar_failing_at_sign_in_aborts(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     simulator: Simulator,
+    path: str,
+    reason: str,
 ) -> None:
-    """Tokens obtained but `GET /user` fails: no entry."""
-    simulator.inject_fault(path="/user", error={"type": "SERVER", "status": 500})
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
-    result = await _connect(hass, hass_client_no_auth, result)
+    """The token endpoint refuses the code, or the tokens are there but `GET /user` fails: the
+    flow aborts with the reason, and there is no entry."""
+    simulator.inject_fault(path=path, error={"type": "SERVER", "status": 500})
+    result = await _sign_in_anew(hass, hass_client_no_auth)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "cannot_connect"
+    assert result["reason"] == reason
     assert not hass.config_entries.async_entries(DOMAIN)
-
-
-async def test_token_exchange_refused(
-    hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    simulator: Simulator,
-) -> None:
-    """The token endpoint refuses the code: the flow aborts with OAuth's reason."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
-    simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
-    result = await _connect(hass, hass_client_no_auth, result)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "oauth_failed"
 
 
 @pytest.mark.parametrize(
@@ -139,7 +123,7 @@ async def test_reauth(
     assert result["step_id"] == "reauth_confirm"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert "approval_prompt=force" in result["url"]
-    result = await _connect(hass, hass_client_no_auth, result)
+    result = await sign_in(hass, hass_client_no_auth, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
     refreshed = config_entry.data["token"]["refresh_token"] != old_refresh
@@ -160,7 +144,7 @@ async def test_reconfigure(
         result["flow_id"], {"mode": "simulated"}
     )
     assert "mode=simulated" in result["url"]
-    result = await _connect(hass, hass_client_no_auth, result)
+    result = await sign_in(hass, hass_client_no_auth, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert config_entry.data["mode"] == "simulated"
@@ -177,7 +161,7 @@ async def test_reconfigure_wrong_account(
     hass.config_entries.async_update_entry(config_entry, unique_id="another-smartcar-user")
     result = await config_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"mode": "live"})
-    result = await _connect(hass, hass_client_no_auth, result)
+    result = await sign_in(hass, hass_client_no_auth, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
 

@@ -16,22 +16,36 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
+from tests.const import EV_ID
 
-from .conftest import EV_ID, Clock, poll
-from .helpers import billed_by_vehicle, billed_since, expire_access_token
-
-BATTERY = "sensor.tesla_model_3_battery"
-RANGE = "sensor.tesla_model_3_electric_range"
-ODOMETER = "sensor.tesla_model_3_odometer"
-LOCK = "lock.tesla_model_3"
-# The request counters change with every request: left out where values are compared.
-COUNTERS = ("_requests_this_month", "_budget_remaining")
+from .conftest import Clock, poll
+from .helpers import (
+    ASLEEP,
+    BATTERY,
+    COUNTERS,
+    HOUR,
+    LOCK,
+    ODOMETER,
+    RANGE,
+    billed_by_vehicle,
+    billed_since,
+    expire_access_token,
+)
 
 
 @pytest.fixture
 def polling() -> timedelta:
     """Poll every needed path every hour: these tests are about merging, not scheduling."""
-    return timedelta(minutes=60)
+    return HOUR
+
+
+async def faults_cleared(
+    hass: HomeAssistant, simulator: Simulator, entry: MockConfigEntry, clock: Clock
+) -> None:
+    """The faults go: the next poll shows the battery again."""
+    simulator.clear_faults()
+    await poll(hass, entry, clock, HOUR)
+    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
 
 
 async def test_failing_path_makes_only_its_entities_unavailable(
@@ -45,16 +59,14 @@ async def test_failing_path_makes_only_its_entities_unavailable(
     simulator.inject_fault(
         vehicle_id=EV_ID, path="/battery", error={"type": "SERVER", "status": 500}
     )
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
     assert hass.states.get(RANGE).state == STATE_UNAVAILABLE
     assert hass.states.get(ODOMETER).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert caplog.text.count("battery failed") == 1  # logged when it goes, not every poll
 
-    simulator.clear_faults()
-    await poll(hass, init_integration, clock, timedelta(hours=1))
-    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    await faults_cleared(hass, simulator, init_integration, clock)
 
 
 async def test_asleep_car_keeps_its_values(
@@ -63,13 +75,9 @@ async def test_asleep_car_keeps_its_values(
     """VEHICLE_STATE (asleep) on /security: the lock keeps its last value, available."""
     before = hass.states.get(LOCK).state
     assert before not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/security",
-        error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/security", error=ASLEEP)
     spent = billed_by_vehicle(simulator)
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert billed_since(simulator, spent)[EV_ID]["GET /security"] == 1  # asked, and asleep
     assert hass.states.get(LOCK).state == before
 
@@ -85,7 +93,7 @@ async def test_malformed_values_become_unknown(
     odometer = hass.states.get(ODOMETER).state
     simulator.inject_fault(vehicle_id=EV_ID, path="/battery", kind="malformed")
     spent = billed_by_vehicle(simulator)
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert billed_since(simulator, spent)[EV_ID]["GET /battery"] == 1
     assert hass.states.get(BATTERY).state == STATE_UNKNOWN
     assert hass.states.get(RANGE).state == STATE_UNKNOWN
@@ -103,11 +111,9 @@ async def test_whole_batch_failure_marks_the_car_unavailable(
     simulator.inject_fault(
         vehicle_id=EV_ID, path="/batch", error={"type": "UPSTREAM", "status": 502}
     )
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
-    simulator.clear_faults()
-    await poll(hass, init_integration, clock, timedelta(hours=1))
-    assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    await faults_cleared(hass, simulator, init_integration, clock)
 
 
 async def test_refused_refresh_token_starts_reauth(
@@ -116,7 +122,7 @@ async def test_refused_refresh_token_starts_reauth(
     """The access token expired and the token endpoint refuses the refresh: reauthenticate."""
     expire_access_token(hass, init_integration)
     simulator.revoke_tokens()
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
@@ -127,7 +133,7 @@ async def test_expired_access_token_is_refreshed_and_stored(
     """An expired access token is refreshed; the rotated refresh token is on the entry."""
     old = init_integration.data["token"]
     expire_access_token(hass, init_integration)
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     new = init_integration.data["token"]
     assert new["refresh_token"] != old["refresh_token"]
     assert new["expires_at"] > dt_util.utcnow().timestamp()
@@ -141,7 +147,7 @@ async def test_token_endpoint_down_is_transient(
     """The token endpoint answers 500: no reauthentication, entities unavailable for now."""
     expire_access_token(hass, init_integration)
     simulator.inject_fault(path="/oauth/token", error={"type": "SERVER", "status": 500})
-    await poll(hass, init_integration, clock, timedelta(hours=1))
+    await poll(hass, init_integration, clock, HOUR)
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert hass.states.get(BATTERY).state == STATE_UNAVAILABLE
 

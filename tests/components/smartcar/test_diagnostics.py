@@ -17,9 +17,8 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from smartcar_simulator import Simulator
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW
-
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID
+from tests.conftest import TEST_NOW
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
 
 async def test_diagnostics(

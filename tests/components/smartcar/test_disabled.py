@@ -6,16 +6,27 @@ from datetime import timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
-from smartcar_simulator import Simulator
+from custom_components.smartcar.scheduler import month_bounds
+from smartcar_simulator import Simulator, VirtualClock
+from tests.conftest import TEST_NOW
+from tests.const import EV_ID, PETROL_ID
 
-from .conftest import EV_ID, PETROL_ID, Clock, poll
+from .conftest import Clock, poll
 from .helpers import billed_by_vehicle, billed_since
 
 # The diagnostic sensors that show no signal: the data age and the request budget.
 NO_SIGNAL = ("_data_age", "_requests_this_month", "_budget_remaining")
+
+
+@pytest.fixture
+def simulator() -> Simulator:
+    """The default world, in the middle of TEST_NOW's month: no month's turn comes first."""
+    middle = month_bounds(TEST_NOW)[0] + timedelta(days=14, hours=8)
+    return Simulator(clock=VirtualClock(start=middle, frozen=True))
 
 
 async def keep_enabled(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
 from homeassistant.components.lock import (
@@ -23,29 +22,16 @@ from homeassistant.components.lock import (
     SERVICE_UNLOCK,
     LockState,
 )
-from homeassistant.components.number import (
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
-)
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON, STATE_OFF
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_component import DATA_INSTANCES
-from homeassistant.helpers.event import async_track_state_change_event
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartcar import (
-    binary_sensor,
-    device_tracker,
-    lock,
-    number,
-    sensor,
-    switch,
-)
+from custom_components.smartcar import sensor
 from custom_components.smartcar.api import (
     Battery,
     Charge,
@@ -61,42 +47,27 @@ from custom_components.smartcar.entity import (
     SmartcarSignalEntity,
 )
 from smartcar_simulator import Simulator, endpoints
+from tests.const import EV_ID
 
-from .conftest import EV_ID, Clock, poll
-from .helpers import billed_by_vehicle as billed, billed_since
-
-LOCK = "lock.tesla_model_3"
-CHARGING_SWITCH = "switch.tesla_model_3_charging"
-CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
-BATTERY = "sensor.tesla_model_3_battery"
-HOUR = timedelta(hours=1)
-
-ALL_DESCRIPTIONS: tuple[SmartcarEntityDescription[Any], ...] = (
-    *sensor.SENSORS,
-    *binary_sensor.BINARY_SENSORS,
-    *lock.LOCKS,
-    *number.NUMBERS,
-    *switch.SWITCHES,
-    *device_tracker.TRACKERS,
+from .conftest import Clock, poll
+from .helpers import (
+    ALL_DESCRIPTIONS,
+    ASLEEP,
+    BATTERY,
+    CHARGE_LIMIT,
+    CHARGING_SWITCH,
+    HOUR,
+    LOCK,
+    NOT_CAPABLE,
+    RATE_LIMITED,
+    billed_by_vehicle as billed,
+    billed_since,
+    recorded_states,
+    set_charge_limit,
+    unlock,
 )
+
 REFUSED = {"status": "failure", "message": "The vehicle refused the request."}
-
-
-@contextmanager
-def recorded_states(hass: HomeAssistant, entity_ids: list[str]) -> Iterator[list[str]]:
-    """Every state the entities take while the block runs ("removed" when one goes)."""
-    seen: list[str] = []
-
-    @callback
-    def _changed(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        seen.append(new.state if new else "removed")
-
-    unsub = async_track_state_change_event(hass, entity_ids, _changed)
-    try:
-        yield seen
-    finally:
-        unsub()
 
 
 @contextmanager
@@ -178,9 +149,7 @@ async def test_lock_shows_the_command_in_flight(
 ) -> None:
     """Locking/unlocking from before the command reaches the car until it answered."""
     if start is LockState.UNLOCKED:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert hass.states.get(LOCK).state == start
     at_the_car: list[str] = []
     told: list[str] = []
@@ -198,7 +167,7 @@ async def test_lock_shows_the_command_in_flight(
     assert told == [service.upper()]
     assert at_the_car == [moving]
     # The expected state, then the confirmed doors (attributes only): `end` twice.
-    assert seen == [moving, end, end]
+    assert [s for _, s in seen] == [moving, end, end]
     state = hass.states.get(LOCK)
     assert state.state == end
     assert simulator.vehicle(EV_ID).state.locked is (end is LockState.LOCKED)
@@ -208,18 +177,11 @@ async def test_lock_refused_by_the_car_goes_back(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
 ) -> None:
     """A command the car refuses (409): unlocking while in flight, then locked again."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/security",
-        method="POST",
-        error={"type": "VEHICLE_STATE", "code": "ASLEEP"},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", error=ASLEEP)
     with recorded_states(hass, [LOCK]) as seen, pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert exc_info.value.translation_key == "command_failed"
-    assert seen == [LockState.UNLOCKING, LockState.LOCKED]
+    assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.LOCKED]
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
 
@@ -227,17 +189,10 @@ async def test_lock_refused_before_sending_never_moves(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """A command refused before anything is sent (retry-after): the lock never shows unlocking."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        count=1,
-        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/batch", count=1, error=RATE_LIMITED)
     await poll(hass, init_integration, clock, HOUR)
     with recorded_states(hass, [LOCK]) as seen, pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert exc_info.value.translation_key == "rate_limited"
     assert seen == []
     assert hass.states.get(LOCK).state == LockState.LOCKED
@@ -272,15 +227,13 @@ async def test_failed_command_result_is_an_error(
         recorded_states(hass, [LOCK]) as seen,
         pytest.raises(HomeAssistantError) as exc_info,
     ):
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     err = exc_info.value
     assert err.translation_domain == DOMAIN
     assert err.translation_key == "command_failed"
     assert err.translation_placeholders == {"error": message}
     assert told == ["/security UNLOCK"]
-    assert seen == [LockState.UNLOCKING, LockState.LOCKED]
+    assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.LOCKED]
     assert simulator.vehicle(EV_ID).state.locked is True
     # The command is billed (it reached Smartcar); no confirmation read follows.
     assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1}}
@@ -296,9 +249,7 @@ async def test_success_status_in_any_case_is_success(
     """`SUCCESS` is a success too: the expected state is shown and confirmed."""
     told: list[str] = []
     with answering(monkeypatch, {"status": "SUCCESS", "message": "ok"}, told=told):
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert told == ["/security UNLOCK"]
     # The car did nothing (the answer was replaced): the confirmation read says so.
     assert hass.states.get(LOCK).state == LockState.LOCKED
@@ -322,12 +273,7 @@ async def test_failed_switch_and_number_results_change_nothing(
                 )
             assert exc_info.value.translation_key == "command_failed"
             with pytest.raises(HomeAssistantError) as exc_info:
-                await hass.services.async_call(
-                    NUMBER_DOMAIN,
-                    SERVICE_SET_VALUE,
-                    {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: 90},
-                    blocking=True,
-                )
+                await set_charge_limit(hass, 90)
             assert exc_info.value.translation_key == "command_failed"
     assert told == ["/charge START", "/charge/limit {'limit': 0.9}"]
     assert seen == []
@@ -364,16 +310,11 @@ async def test_501_removes_every_entity_of_the_signal(
         if e.unique_id.startswith(EV_ID)
     }
     assert charge < ev_entities
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/charge",
-        count=1,
-        error={"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE", "status": 501},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/charge", count=1, error=NOT_CAPABLE)
     with recorded_states(hass, sorted(charge)) as seen:
         await poll(hass, init_integration, clock, HOUR)
     # Removed without showing unavailable first.
-    assert seen == ["removed"] * len(charge)
+    assert sorted(seen) == [(e, "removed") for e in sorted(charge)]
     left = {
         e.entity_id
         for e in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
@@ -399,12 +340,7 @@ async def test_501_removes_disabled_entities_too(
     entry = entity_registry.async_get(disabled)
     assert entry is not None
     assert entry.disabled
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/charge/limit",
-        count=1,
-        error={"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE", "status": 501},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/charge/limit", count=1, error=NOT_CAPABLE)
     await poll(hass, init_integration, clock, HOUR)
     assert entity_registry.async_get(CHARGE_LIMIT) is None
     assert entity_registry.async_get(disabled) is None

@@ -7,35 +7,20 @@ Smartcar afterwards (the simulator's counters), so that a regression in either s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 import logging
 import socket
 from typing import Any
 
-from homeassistant.components.lock import (
-    DOMAIN as LOCK_DOMAIN,
-    SERVICE_UNLOCK,
-    LockState,
-)
-from homeassistant.components.number import (
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
-)
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.components.lock import LockState
+from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import (
-    device_registry as dr,
-    entity_registry as er,
-    issue_registry as ir,
-)
-from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -43,49 +28,47 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
+from tests.const import EV_ID, PETROL_ID, PHEV_ID
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
-from .flow_helpers import approve_consent
+from .conftest import Clock, poll
+from .flow_helpers import sign_in
 from .helpers import (
+    ASLEEP,
+    BATTERY,
+    CHARGE_LIMIT,
+    COUNTERS,
+    EV_NAME,
+    EV_PATHS,
+    HOUR,
+    LOCK,
+    NOT_CAPABLE,
+    ODOMETER,
+    PETROL_PATHS,
+    PHEV_PATHS,
+    RATE_LIMITED,
+    TRACKER,
+    batches,
     billed_by_vehicle,
     billed_paths as billed,
     billed_since,
+    device,
+    each,
     expire_access_token,
+    http_total,
+    reauth_flows,
+    recorded_states,
+    records,
+    refresh,
+    repairs,
+    set_charge_limit,
+    set_destination,
+    unlock,
+    update,
 )
 
-BATCH = "POST /v2.0/vehicles/{id}/batch"
 # The simulator's rate-limit window: two hours, so that the hourly polls of these tests reach
 # a limit that the setup's requests still count against.
 RATE_WINDOW = 7200
-HOUR = timedelta(hours=1)
-
-LOCK = "lock.tesla_model_3"
-BATTERY = "sensor.tesla_model_3_battery"
-ODOMETER = "sensor.tesla_model_3_odometer"
-TRACKER = "device_tracker.tesla_model_3_location"
-CHARGE_LIMIT = "number.tesla_model_3_charge_limit"
-EV_NAME = "Tesla Model 3"
-COUNTERS = ("_requests_this_month", "_budget_remaining")
-
-# Every path the Tesla is asked for by its enabled entities.
-EV_PATHS = ("/battery", "/charge", "/charge/limit", "/security", "/location", "/odometer")
-EV_PATHS_ALL = (*EV_PATHS, "/diagnostics/dtcs")
-# What each fixed hourly poll asks the other two cars for.
-PHEV_PATHS_ALL = (*EV_PATHS_ALL, "/fuel", "/engine/oil")
-PETROL_PATHS_ALL = (
-    "/security",
-    "/location",
-    "/odometer",
-    "/diagnostics/dtcs",
-    "/fuel",
-    "/engine/oil",
-)
-
-
-def each(paths: tuple[str, ...], times: int = 1) -> dict[str, int]:
-    """Billed requests of `paths` read `times` times each, as `billed_since` writes them."""
-    return {f"GET {path}": times for path in paths}
-
 
 # What the simulator's Smartcar says to the user (suggestedUserMessage) per error type.
 SERVER_MESSAGE = "Something went wrong on our end. Please try again later."
@@ -117,21 +100,6 @@ def simulator(rate_limit: int) -> Simulator:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def http_total(simulator: Simulator) -> int:
-    """Every HTTP request the simulator received (API, token endpoint, management)."""
-    return sum(simulator.counters["http_requests"].values())
-
-
-def batches(simulator: Simulator) -> int:
-    """Batch requests received, for every vehicle."""
-    return simulator.counters["http_requests"].get(BATCH, 0)
-
-
-def device(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str) -> dr.DeviceEntry | None:
-    """The device of a vehicle of the entry."""
-    return dr.async_get(hass).async_get_device_by_identifier((DOMAIN, vehicle_id), entry.entry_id)
-
-
 def vehicle_entities(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str) -> list[str]:
     """Entity ids of one vehicle's enabled entities that show what the car said.
 
@@ -149,50 +117,6 @@ def vehicle_entities(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: st
 def states(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, str | None]:
     """Current state of each entity (None when it has none)."""
     return {e: s.state if (s := hass.states.get(e)) else None for e in entity_ids}
-
-
-def repairs(hass: HomeAssistant, translation_key: str) -> list[ir.IssueEntry]:
-    """The integration's repair issues of one kind."""
-    return [
-        issue
-        for (domain, _), issue in ir.async_get(hass).issues.items()
-        if domain == DOMAIN and issue.translation_key == translation_key
-    ]
-
-
-def reauth_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
-    """Reauthentication flows in progress."""
-    return [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"]["source"] == SOURCE_REAUTH
-    ]
-
-
-@contextmanager
-def recorded_states(hass: HomeAssistant, entity_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
-    """Every state the entities take while the block runs."""
-    seen: list[tuple[str, str]] = []
-
-    @callback
-    def _changed(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        seen.append((event.data["entity_id"], new.state if new else "removed"))
-
-    unsub = async_track_state_change_event(hass, entity_ids, _changed)
-    try:
-        yield seen
-    finally:
-        unsub()
-
-
-def records(caplog: pytest.LogCaptureFixture, level: int, *needles: str) -> list[str]:
-    """Messages logged at `level` that contain every needle."""
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == level and all(n in r.getMessage() for n in needles)
-    ]
 
 
 # --- AUTHENTICATION --------------------------------------------------------------------------
@@ -224,11 +148,7 @@ async def test_401_silences_every_vehicle_until_reauthenticated(
     # The user signs in again: the entry reloads and the cars are read again.
     flow = reauth_flows(hass)[0]
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
-    query = await approve_consent(result["url"])
-    client = await hass_client_no_auth()
-    response = await client.get("/auth/external/callback", params=query)
-    assert response.status == 200
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    result = await sign_in(hass, hass_client_no_auth, result)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
@@ -269,20 +189,13 @@ async def test_no_command_is_sent_while_reauthentication_is_pending(
     assert len(reauth_flows(hass)) == 1
     silent = http_total(simulator)
     # Entity actions are skipped by Home Assistant: every entity is unavailable now.
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-    )
+    await unlock(hass)
     assert http_total(simulator) == silent
     # The integration's own action has no entity in between.
     ev = device(hass, init_integration, EV_ID)
     assert ev is not None
     with pytest.raises(HomeAssistantError):
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": ev.id, "latitude": 52.0, "longitude": 4.9},
-            blocking=True,
-        )
+        await set_destination(hass, ev.id)
     assert http_total(simulator) == silent
 
 
@@ -355,12 +268,7 @@ async def test_501_mid_life_removes_the_entity_for_good(
 ) -> None:
     """The car stops supporting /odometer: its entity leaves the registry and it is not asked."""
     assert entity_registry.async_get(ODOMETER) is not None
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/odometer",
-        count=1,
-        error={"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE", "status": 501},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/odometer", count=1, error=NOT_CAPABLE)
     await poll(hass, init_integration, clock, HOUR)
     assert entity_registry.async_get(ODOMETER) is None
     assert hass.states.get(ODOMETER) is None
@@ -380,42 +288,26 @@ async def test_501_mid_life_removes_the_entity_for_good(
 # --- VEHICLE_STATE ---------------------------------------------------------------------------
 
 
-async def test_asleep_paths_keep_their_values(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
+@pytest.mark.parametrize("paths", [EV_PATHS, ("/batch",)], ids=["every_path", "whole_batch"])
+async def test_asleep_car_keeps_its_values(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    init_integration: MockConfigEntry,
+    clock: Clock,
+    paths: tuple[str, ...],
 ) -> None:
-    """Every path answers 409 ASLEEP for several polls: nothing flaps to unavailable."""
+    """Every path, or the batch request itself, answers 409 ASLEEP for several polls: the car
+    is asked every hour, its values stay, nothing flaps to unavailable or unknown."""
     entities = vehicle_entities(hass, init_integration, EV_ID)
     before = states(hass, entities)
-    for path in EV_PATHS_ALL:
-        simulator.inject_fault(
-            vehicle_id=EV_ID,
-            path=path,
-            error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
-        )
+    for path in paths:
+        simulator.inject_fault(vehicle_id=EV_ID, path=path, error=ASLEEP)
     asked = batches(simulator)
     with recorded_states(hass, entities) as seen:
         for _ in range(4):
             await poll(hass, init_integration, clock, HOUR)
     assert batches(simulator) == asked + 3 * 4  # the car was asked every hour
     assert not [s for s in seen if s[1] in (STATE_UNAVAILABLE, STATE_UNKNOWN)]
-    assert states(hass, entities) == before
-
-
-async def test_asleep_car_refusing_the_whole_batch_keeps_its_values(
-    hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
-) -> None:
-    """The batch request itself answers 409 ASLEEP: values stay, nothing flaps."""
-    entities = vehicle_entities(hass, init_integration, EV_ID)
-    before = states(hass, entities)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        error={"type": "VEHICLE_STATE", "code": "ASLEEP", "status": 409},
-    )
-    with recorded_states(hass, entities) as seen:
-        for _ in range(3):
-            await poll(hass, init_integration, clock, HOUR)
-    assert not [s for s in seen if s[1] == STATE_UNAVAILABLE]
     assert states(hass, entities) == before
 
 
@@ -428,12 +320,7 @@ async def test_429_waits_for_retry_after(
     """429 with retry-after 600: nothing goes to the car for 10 minutes; values stay."""
     entities = vehicle_entities(hass, init_integration, EV_ID)
     before = states(hass, entities)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        count=1,
-        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/batch", count=1, error=RATE_LIMITED)
     asked = batches(simulator)
     with recorded_states(hass, entities) as seen:
         await poll(hass, init_integration, clock, HOUR)
@@ -444,9 +331,7 @@ async def test_429_waits_for_retry_after(
         await poll(hass, init_integration, clock, timedelta(minutes=5))
         assert http_total(simulator) == throttled
         with pytest.raises(HomeAssistantError) as exc_info:
-            await hass.services.async_call(
-                LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-            )
+            await unlock(hass)
         assert exc_info.value.translation_key == "rate_limited"
         await poll(hass, init_integration, clock, timedelta(minutes=4, seconds=50))
         assert http_total(simulator) == throttled
@@ -459,25 +344,20 @@ async def test_429_waits_for_retry_after(
     assert hass.states.get(BATTERY).state == before[BATTERY]
 
 
+@pytest.mark.usefixtures("ha_services")
 async def test_429_on_one_path_of_a_batch_waits_for_retry_after(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """One item of the batch answers 429 with retry-after 600: every value stays, nothing goes
     to that car for 10 minutes (no poll, command or explicit refresh), then it is read again."""
-    assert await async_setup_component(hass, "homeassistant", {})
     entities = vehicle_entities(hass, init_integration, EV_ID)
     before = states(hass, entities)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/battery",
-        count=1,
-        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/battery", count=1, error=RATE_LIMITED)
     spent = billed_by_vehicle(simulator)
     with recorded_states(hass, entities) as seen:
         await poll(hass, init_integration, clock, HOUR)
         # The batch went out whole (the throttled item is billed as Smartcar bills it).
-        assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS_ALL)
+        assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS)
         assert states(hass, entities) == before
         simulator.vehicle(EV_ID).set(battery=0.42)  # what the next read will find
         throttled = http_total(simulator)
@@ -486,18 +366,12 @@ async def test_429_on_one_path_of_a_batch_waits_for_retry_after(
         # would be the Tesla's. Neither polls, a command nor an explicit refresh send one.
         await poll(hass, init_integration, clock, timedelta(minutes=5))
         with pytest.raises(HomeAssistantError) as exc_info:
-            await hass.services.async_call(
-                LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-            )
+            await unlock(hass)
         assert exc_info.value.translation_key == "rate_limited"
         with pytest.raises(HomeAssistantError) as exc_info:
-            await hass.services.async_call(
-                DOMAIN, "refresh", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
-            )
+            await refresh(hass, BATTERY)
         assert exc_info.value.translation_key == "refresh_rate_limited"
-        await hass.services.async_call(
-            "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
-        )
+        await update(hass, BATTERY)
         await poll(hass, init_integration, clock, timedelta(minutes=4, seconds=50))
         assert http_total(simulator) == throttled
         assert simulator.vehicle(EV_ID).state.locked is True
@@ -507,14 +381,12 @@ async def test_429_on_one_path_of_a_batch_waits_for_retry_after(
     # Past retry-after the car is read again: at once when asked, and by the hourly poll.
     clock.advance(timedelta(seconds=20))
     spent = billed_by_vehicle(simulator)
-    await hass.services.async_call(
-        "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
-    )
+    await update(hass, BATTERY)
     assert billed_since(simulator, spent) == {EV_ID: {"GET /battery": 1}}
     assert float(hass.states.get(BATTERY).state) == 42
     spent = billed_by_vehicle(simulator)
     await poll(hass, init_integration, clock, timedelta(minutes=50))
-    assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS_ALL)
+    assert billed_since(simulator, spent)[EV_ID] == each(EV_PATHS)
 
 
 @pytest.mark.parametrize("rate_limit", [12])
@@ -565,17 +437,17 @@ async def test_430_stops_polling_for_a_day(
         await poll(hass, init_integration, clock, HOUR)
     # Nothing to the Tesla for a day; the others went on every hour.
     assert billed_since(simulator, spent) == {
-        PHEV_ID: each(PHEV_PATHS_ALL, 23),
-        PETROL_ID: each(PETROL_PATHS_ALL, 23),
+        PHEV_ID: each(PHEV_PATHS, 23),
+        PETROL_ID: each(PETROL_PATHS, 23),
     }
     assert states(hass, entities) == before
 
     spent = billed_by_vehicle(simulator)
     await poll(hass, init_integration, clock, HOUR)
     assert billed_since(simulator, spent) == {
-        EV_ID: each(EV_PATHS_ALL),
-        PHEV_ID: each(PHEV_PATHS_ALL),
-        PETROL_ID: each(PETROL_PATHS_ALL),
+        EV_ID: each(EV_PATHS),
+        PHEV_ID: each(PHEV_PATHS),
+        PETROL_ID: each(PETROL_PATHS),
     }
     assert not repairs(hass, "billing_limit")
     assert hass.states.get(BATTERY).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
@@ -772,9 +644,7 @@ async def test_command_server_error_shows_smartcars_message(
         vehicle_id=EV_ID, path="/security", method="POST", error={"type": "SERVER", "status": 500}
     )
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     err = exc_info.value
     assert err.translation_domain == DOMAIN
     assert err.translation_key == "command_failed"
@@ -797,9 +667,7 @@ async def test_command_transport_failure(
     else:
         simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", kind=kind)
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert exc_info.value.translation_key == "command_failed"
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
@@ -815,9 +683,7 @@ async def test_command_401_starts_reauth_and_silences_the_entry(
         error={"type": "AUTHENTICATION", "status": 401},
     )
     with pytest.raises(HomeAssistantError) as exc_info:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert exc_info.value.translation_placeholders == {"error": REAUTH_MESSAGE}
     await hass.async_block_till_done()
     assert len(reauth_flows(hass)) == 1
@@ -837,9 +703,7 @@ async def test_unconfirmed_command_returns_to_the_cars_state(
     """
     simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", kind="malformed")
     with recorded_states(hass, [LOCK]) as seen:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert simulator.vehicle(EV_ID).state.locked is True
     assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.UNLOCKED, LockState.LOCKED]
     assert hass.states.get(LOCK).state == LockState.LOCKED
@@ -852,9 +716,7 @@ async def test_failed_confirmation_keeps_the_commanded_state(
     simulator.inject_fault(
         vehicle_id=EV_ID, path="/batch", count=1, error={"type": "UPSTREAM", "status": 502}
     )
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-    )
+    await unlock(hass)
     assert simulator.vehicle(EV_ID).state.locked is False
     assert hass.states.get(LOCK).state == LockState.UNLOCKED
 
@@ -869,12 +731,7 @@ async def test_charge_limit_out_of_range_sends_nothing(
     """number.set_value outside 50-100 % is a validation error; nothing reaches Smartcar."""
     before = simulator.counters
     with pytest.raises(ServiceValidationError):
-        await hass.services.async_call(
-            NUMBER_DOMAIN,
-            SERVICE_SET_VALUE,
-            {ATTR_ENTITY_ID: CHARGE_LIMIT, ATTR_VALUE: value},
-            blocking=True,
-        )
+        await set_charge_limit(hass, value)
     assert simulator.counters == before
     assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.8)
     assert hass.states.get(CHARGE_LIMIT).state == "80"

@@ -13,30 +13,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN, SCOPES
 from smartcar_simulator import Simulator
+from tests.const import EV_ID, PETROL_ID, PHEV_ID, READ_PATHS
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
-from .helpers import billed_paths as billed
+from .conftest import Clock, poll
+from .helpers import BATTERY, HOUR, LOCK, batches, billed_paths as billed, device, each
 
 ALL_SCOPES = [scope.value for scope in SCOPES]
-BATCH = "POST /v2.0/vehicles/{id}/batch"
-# Every path a car is read through, each one permission of the default (full) grant.
-READ_PATHS = (
-    "/battery",
-    "/charge",
-    "/charge/limit",
-    "/security",
-    "/location",
-    "/odometer",
-    "/fuel",
-    "/engine/oil",
-    "/diagnostics/dtcs",
-)
 
 
 @pytest.fixture
 def polling() -> timedelta:
     """Poll every needed path every hour: these tests are about merging, not scheduling."""
-    return timedelta(minutes=60)
+    return HOUR
 
 
 def total_billed(simulator: Simulator) -> int:
@@ -57,7 +45,7 @@ async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfi
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    assert hass.states.get("lock.tesla_model_3").state == STATE_UNAVAILABLE
+    assert hass.states.get(LOCK).state == STATE_UNAVAILABLE
 
 
 async def test_first_setup_costs_one_batch_per_car(
@@ -66,14 +54,11 @@ async def test_first_setup_costs_one_batch_per_car(
     """Setup: attributes once per car and one batch of every granted path, per car."""
     cars = set(init_integration.runtime_data.coordinators)
     assert cars == {EV_ID, PHEV_ID, PETROL_ID}
-    assert simulator.counters["http_requests"].get(BATCH, 0) == len(cars)
+    assert batches(simulator) == len(cars)
     for vehicle_id in cars:
         # Attributes once, and every path granted exactly once, those the car lacks included
         # (that is how it learns them).
-        assert billed(simulator, vehicle_id) == {
-            "GET /": 1,
-            **{f"GET {path}": 1 for path in READ_PATHS},
-        }, vehicle_id
+        assert billed(simulator, vehicle_id) == {"GET /": 1, **each(READ_PATHS)}, vehicle_id
 
 
 async def test_restart_costs_no_billed_request(
@@ -83,8 +68,8 @@ async def test_restart_costs_no_billed_request(
     before = {
         e: hass.states.get(e).state
         for e in (
-            "sensor.tesla_model_3_battery",
-            "lock.tesla_model_3",
+            BATTERY,
+            LOCK,
             "sensor.ford_focus_odometer",
         )
     }
@@ -97,7 +82,7 @@ async def test_restart_costs_no_billed_request(
     assert total_billed(simulator) == spent
     after = {e: hass.states.get(e).state for e in before}
     assert after == before
-    assert before["sensor.tesla_model_3_battery"] not in (STATE_UNAVAILABLE, "unknown")
+    assert before[BATTERY] not in (STATE_UNAVAILABLE, "unknown")
 
 
 @pytest.mark.parametrize(
@@ -129,7 +114,7 @@ async def test_unsupported_path_is_not_asked_again(
     assert hass.states.get("sensor.ford_focus_battery") is None
     assert billed(simulator, PETROL_ID).get("GET /battery") == 1
     for _ in range(3):
-        await poll(hass, init_integration, clock, timedelta(minutes=60))
+        await poll(hass, init_integration, clock, HOUR)
     counts = billed(simulator, PETROL_ID)
     assert counts.get("GET /battery") == 1
     assert counts["GET /odometer"] == 4  # setup + three polls
@@ -144,7 +129,7 @@ async def test_values_follow_the_car(
     """Plug the EV in: the next poll shows it plugged in and charging."""
     assert hass.states.get("binary_sensor.tesla_model_3_plugged_in").state == "off"
     simulator.vehicle(EV_ID).plug_in()
-    await poll(hass, init_integration, clock, timedelta(minutes=60))
+    await poll(hass, init_integration, clock, HOUR)
     assert hass.states.get("binary_sensor.tesla_model_3_plugged_in").state == "on"
     assert hass.states.get("sensor.tesla_model_3_charging_state").state == "charging"
 
@@ -157,7 +142,7 @@ async def test_revoked_tokens_start_reauth(
 ) -> None:
     """Smartcar answers 401: a reauthentication flow is started."""
     simulator.revoke_tokens()
-    await poll(hass, init_integration, clock, timedelta(minutes=60))
+    await poll(hass, init_integration, clock, HOUR)
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
@@ -198,25 +183,15 @@ async def test_vehicle_gone_is_removed(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry
 ) -> None:
     """A car disconnected from the account loses its device at the next setup."""
-    registry = dr.async_get(hass)
-    assert (
-        registry.async_get_device_by_identifier((DOMAIN, PETROL_ID), init_integration.entry_id)
-        is not None
-    )
+    assert device(hass, init_integration, PETROL_ID) is not None
     connection = next(
         c for c in simulator.accounts.connections.values() if c.vehicle_id == PETROL_ID
     )
     simulator.accounts.disconnect(connection.id)
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert (
-        registry.async_get_device_by_identifier((DOMAIN, PETROL_ID), init_integration.entry_id)
-        is None
-    )
-    assert (
-        registry.async_get_device_by_identifier((DOMAIN, EV_ID), init_integration.entry_id)
-        is not None
-    )
+    assert device(hass, init_integration, PETROL_ID) is None
+    assert device(hass, init_integration, EV_ID) is not None
 
 
 async def test_remove_entry_deletes_storage(

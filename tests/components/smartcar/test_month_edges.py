@@ -15,12 +15,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartcar.scheduler import month_bounds
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
+from tests.const import EV_ID
 
-from .conftest import EV_ID, Clock, poll
-from .helpers import billed_total
+from .conftest import Clock, poll
+from .helpers import REMAINING, REQUESTS, billed_total, shown_count
 
-REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
-REMAINING = "sensor.tesla_model_3_request_budget_remaining"
 BUDGET = 500
 # The end of TEST_NOW's month (UTC): the tests start 25 minutes before it.
 MIDNIGHT = month_bounds(TEST_NOW)[1]
@@ -30,12 +29,6 @@ MIDNIGHT = month_bounds(TEST_NOW)[1]
 def simulator() -> Simulator:
     """The default world, 25 minutes before the month turns."""
     return Simulator(clock=VirtualClock(start=MIDNIGHT - timedelta(minutes=25), frozen=True))
-
-
-def shown(hass: HomeAssistant, entity_id: str) -> int:
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return int(state.state)
 
 
 async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -49,13 +42,13 @@ async def test_restart_just_before_midnight_keeps_the_count(
     """In Amsterdam it is already the next day; the count is still the UTC month's, kept over a
     restart at 23:55, and starts afresh when the month turns."""
     await hass.config.async_set_time_zone("Europe/Amsterdam")
-    counted = shown(hass, REQUESTS)
+    counted = shown_count(hass, REQUESTS)
     assert counted == billed_total(simulator, EV_ID) > 0
-    assert shown(hass, REMAINING) == BUDGET - counted
+    assert shown_count(hass, REMAINING) == BUDGET - counted
 
     clock.now = MIDNIGHT - timedelta(minutes=5)
     await restart(hass, init_integration)
-    assert shown(hass, REQUESTS) == counted
+    assert shown_count(hass, REQUESTS) == counted
     assert billed_total(simulator, EV_ID) == counted  # the restart cost nothing
     # The coordinator looks again at midnight at the latest, so the count turns with it.
     coordinator = init_integration.runtime_data.coordinators[EV_ID]
@@ -65,15 +58,15 @@ async def test_restart_just_before_midnight_keeps_the_count(
     billed_before = billed_total(simulator, EV_ID)
     await poll(hass, init_integration, clock, timedelta(minutes=6))
     in_new_month = billed_total(simulator, EV_ID) - billed_before
-    assert shown(hass, REQUESTS) == in_new_month
-    assert shown(hass, REMAINING) == BUDGET - in_new_month
+    assert shown_count(hass, REQUESTS) == in_new_month
+    assert shown_count(hass, REMAINING) == BUDGET - in_new_month
 
 
 async def test_restart_just_after_midnight_starts_afresh(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """Home Assistant down over midnight: back at 00:05, the new month's count is 0."""
-    assert shown(hass, REQUESTS) > 0
+    assert shown_count(hass, REQUESTS) > 0
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
 
@@ -82,18 +75,18 @@ async def test_restart_just_after_midnight_starts_afresh(
     assert await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
     assert billed_total(simulator, EV_ID) == billed_before
-    assert shown(hass, REQUESTS) == 0
-    assert shown(hass, REMAINING) == BUDGET
+    assert shown_count(hass, REQUESTS) == 0
+    assert shown_count(hass, REMAINING) == BUDGET
 
 
 async def test_the_count_turns_at_midnight_without_a_request(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """A refresh at midnight that reads nothing still shows the new month's zero."""
-    assert shown(hass, REQUESTS) > 0
+    assert shown_count(hass, REQUESTS) > 0
     coordinator = init_integration.runtime_data.coordinators[EV_ID]
     clock.now = MIDNIGHT
     billed_before = billed_total(simulator, EV_ID)
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert shown(hass, REQUESTS) == billed_total(simulator, EV_ID) - billed_before
+    assert shown_count(hass, REQUESTS) == billed_total(simulator, EV_ID) - billed_before

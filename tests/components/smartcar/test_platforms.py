@@ -11,19 +11,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.smartcar import PLATFORMS
+
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "setup_credentials")
-@pytest.mark.parametrize(
-    "platform",
-    [
-        Platform.BINARY_SENSOR,
-        Platform.DEVICE_TRACKER,
-        Platform.LOCK,
-        Platform.NUMBER,
-        Platform.SENSOR,
-        Platform.SWITCH,
-    ],
-)
+@pytest.mark.parametrize("platform", PLATFORMS)
 async def test_platform(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,

@@ -12,17 +12,9 @@ message as one warning line.
 from __future__ import annotations
 
 from datetime import timedelta
-import logging
 
-from homeassistant.components.homeassistant import (
-    DOMAIN as HA_DOMAIN,
-    SERVICE_UPDATE_ENTITY,
-)
-from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -30,69 +22,39 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smartcar.const import DOMAIN
 from custom_components.smartcar.scheduler import month_bounds
 from smartcar_simulator import Simulator
+from tests.const import EV_ID, PETROL_ID
 
-from .conftest import EV_ID, PETROL_ID, Clock, poll
-from .helpers import billed_by_vehicle, billed_since
+from .conftest import Clock, poll
+from .helpers import (
+    BATTERY,
+    BILLING_LIMIT,
+    FUEL,
+    LOCK,
+    RATE_LIMITED,
+    REQUESTS,
+    TRACKER,
+    batches,
+    billed_by_vehicle,
+    billed_since,
+    device,
+    http_total,
+    refresh,
+    settle,
+    shown_count,
+    update,
+    warnings,
+)
 
-BATCH = "POST /v2.0/vehicles/{id}/batch"
-BATTERY = "sensor.tesla_model_3_battery"
-LOCK = "lock.tesla_model_3"
-TRACKER = "device_tracker.tesla_model_3_location"
-ODOMETER = "sensor.tesla_model_3_odometer"
 DATA_AGE = "sensor.tesla_model_3_data_age"
-REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
-FUEL = "sensor.ford_focus_fuel_level"
+
+pytestmark = pytest.mark.usefixtures("ha_services")
 
 
-@pytest.fixture
-async def ha_services(hass: HomeAssistant) -> None:
-    """The `homeassistant` integration, which provides `update_entity`."""
-    assert await async_setup_component(hass, HA_DOMAIN, {})
-
-
-def batches(simulator: Simulator) -> int:
-    """Batch requests the simulator received, every vehicle."""
-    return int(simulator.counters["http_requests"].get(BATCH, 0))
-
-
-async def update(hass: HomeAssistant, *entity_ids: str) -> None:
-    """Call `homeassistant.update_entity` as an automation or a dashboard button does."""
-    await hass.services.async_call(
-        HA_DOMAIN, SERVICE_UPDATE_ENTITY, {ATTR_ENTITY_ID: list(entity_ids)}, blocking=True
-    )
-
-
-async def refresh(hass: HomeAssistant, *entity_ids: str) -> None:
-    """Call `smartcar.refresh`, which raises what `update_entity` can only log."""
-    await hass.services.async_call(
-        DOMAIN, "refresh", {ATTR_ENTITY_ID: list(entity_ids)}, blocking=True
-    )
-
-
-def warnings(caplog: pytest.LogCaptureFixture, needle: str) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.WARNING and needle in r.getMessage()
-    ]
-
-
-async def quiet(
-    hass: HomeAssistant, entry: MockConfigEntry, clock: Clock, simulator: Simulator
-) -> None:
-    """Let the scheduler settle, then check that nothing is due: a refresh now reads nothing."""
-    await poll(hass, entry, clock, timedelta(hours=1))
-    asked = batches(simulator)
-    await poll(hass, entry, clock, timedelta(minutes=1))
-    assert batches(simulator) == asked, "the scheduler read although nothing was due"
-
-
-@pytest.mark.usefixtures("ha_services")
 async def test_update_entity_reads_at_once_when_nothing_is_due(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The scheduler would wait; the explicit refresh reads the battery and shows it."""
-    await quiet(hass, init_integration, clock, simulator)
+    await settle(hass, init_integration, clock, simulator)
     simulator.vehicle(EV_ID).set(battery=0.42)
     coordinator = init_integration.runtime_data.coordinators[EV_ID]
     usage_before = (coordinator._memory.usage.used, coordinator._memory.usage.commands)
@@ -107,15 +69,14 @@ async def test_update_entity_reads_at_once_when_nothing_is_due(
         usage_before[0] + 1,
         usage_before[1] + 1,
     )
-    assert int(hass.states.get(REQUESTS).state) == usage_before[0] + 1
+    assert shown_count(hass, REQUESTS) == usage_before[0] + 1
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_several_entities_make_one_request(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """Battery, lock and location of one car updated together: one batch of three paths."""
-    await quiet(hass, init_integration, clock, simulator)
+    await settle(hass, init_integration, clock, simulator)
     asked = batches(simulator)
     before = billed_by_vehicle(simulator)
 
@@ -129,29 +90,26 @@ async def test_several_entities_make_one_request(
     }
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_entities_showing_one_signal_share_its_path(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """Battery level and electric range both come from /battery: it is asked for once."""
-    await quiet(hass, init_integration, clock, simulator)
+    await settle(hass, init_integration, clock, simulator)
     before = billed_by_vehicle(simulator)
     await update(hass, BATTERY, "sensor.tesla_model_3_electric_range")
     assert billed_since(simulator, before) == {EV_ID: {"GET /battery": 1}}
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_diagnostic_sensors_read_nothing(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """The data age and the request count show no signal: updating them costs nothing."""
-    await quiet(hass, init_integration, clock, simulator)
+    await settle(hass, init_integration, clock, simulator)
     asked = batches(simulator)
     await update(hass, DATA_AGE, REQUESTS)
     assert batches(simulator) == asked
 
 
-@pytest.mark.usefixtures("ha_services")
 @pytest.mark.parametrize("options", [{"monthly_budget": 10}])
 async def test_never_refused_for_the_budget(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
@@ -176,7 +134,6 @@ async def test_never_refused_for_the_budget(
     assert coordinator.requests_this_month == spent + 1
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_refused_inside_retry_after(
     hass: HomeAssistant,
     simulator: Simulator,
@@ -185,12 +142,7 @@ async def test_refused_inside_retry_after(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """After a 429 with retry-after: nothing is sent, and the error says until when."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        count=1,
-        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/batch", count=1, error=RATE_LIMITED)
     shown = hass.states.get(BATTERY).state
     with pytest.raises(HomeAssistantError) as first:
         await refresh(hass, BATTERY)  # the read itself is throttled: the values stay
@@ -223,7 +175,6 @@ async def test_refused_inside_retry_after(
     assert batches(simulator) == asked + 1
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_refused_after_a_billing_stop(
     hass: HomeAssistant,
     simulator: Simulator,
@@ -232,12 +183,7 @@ async def test_refused_after_a_billing_stop(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """After BILLING (430): nothing is sent for a day, and the error says so."""
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        count=1,
-        error={"type": "BILLING", "code": "VEHICLE_LIMIT", "status": 430},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/batch", count=1, error=BILLING_LIMIT)
     with pytest.raises(HomeAssistantError) as first:
         await refresh(hass, BATTERY)
     assert first.value.translation_key == "refresh_billing_limit"
@@ -256,7 +202,6 @@ async def test_refused_after_a_billing_stop(
     assert batches(simulator) == asked
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_refused_while_reauthentication_is_pending(
     hass: HomeAssistant,
     simulator: Simulator,
@@ -273,7 +218,7 @@ async def test_refused_while_reauthentication_is_pending(
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == ["reauth"]
-    sent = sum(simulator.counters["http_requests"].values())
+    sent = http_total(simulator)
 
     with pytest.raises(HomeAssistantError) as again:
         await refresh(hass, BATTERY, FUEL)
@@ -281,10 +226,9 @@ async def test_refused_while_reauthentication_is_pending(
     caplog.clear()
     await update(hass, BATTERY, FUEL)
     assert len(warnings(caplog, "Sign in again")) == 2  # one line per entity named
-    assert sum(simulator.counters["http_requests"].values()) == sent
+    assert http_total(simulator) == sent
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_refresh_action_needs_a_smartcar_entity(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -294,19 +238,16 @@ async def test_refresh_action_needs_a_smartcar_entity(
     assert err.value.translation_key == "no_smartcar_entity"
 
 
-@pytest.mark.usefixtures("ha_services")
 async def test_refresh_action_reads_like_update_entity(
     hass: HomeAssistant, simulator: Simulator, init_integration: MockConfigEntry, clock: Clock
 ) -> None:
     """`smartcar.refresh` with a device target: one batch of the device's enabled signals."""
-    await quiet(hass, init_integration, clock, simulator)
+    await settle(hass, init_integration, clock, simulator)
     before = billed_by_vehicle(simulator)
     asked = batches(simulator)
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, PETROL_ID), init_integration.entry_id
-    )
-    assert device is not None
-    await hass.services.async_call(DOMAIN, "refresh", {"device_id": device.id}, blocking=True)
+    ford = device(hass, init_integration, PETROL_ID)
+    assert ford is not None
+    await hass.services.async_call(DOMAIN, "refresh", {"device_id": ford.id}, blocking=True)
     assert batches(simulator) == asked + 1
     # Home Assistant leaves diagnostic entities out of a device target (the trouble codes,
     # and the location tracker, which it files as diagnostic): their paths are not read.

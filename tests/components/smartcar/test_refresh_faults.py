@@ -11,52 +11,47 @@ revoked tokens start one reauthentication and nothing is sent after.
 from __future__ import annotations
 
 from datetime import timedelta
-import logging
-from typing import Any
 
-from homeassistant.components.homeassistant import (
-    DOMAIN as HA_DOMAIN,
-    SERVICE_UPDATE_ENTITY,
-)
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN, SERVICE_UNLOCK
-from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
+from tests.const import EV_ID, PETROL_ID, PHEV_ID
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, Clock, poll
-from .helpers import billed_by_vehicle, billed_since, expire_access_token
-
-BATCH = "POST /v2.0/vehicles/{id}/batch"
-HOUR = timedelta(hours=1)
-EV_NAME = "Tesla Model 3"
-BATTERY = "sensor.tesla_model_3_battery"
-RANGE = "sensor.tesla_model_3_electric_range"
-ODOMETER = "sensor.tesla_model_3_odometer"
-LOCK = "lock.tesla_model_3"
-FUEL = "sensor.ford_focus_fuel_level"
-# The request counters change with every request: left out where states are compared.
-COUNTERS = ("_requests_this_month", "_budget_remaining")
-# What each hourly poll asks the other two cars for.
-PHEV_PATHS = (
-    "/battery",
-    "/charge",
-    "/charge/limit",
-    "/security",
-    "/location",
-    "/odometer",
-    "/diagnostics/dtcs",
-    "/fuel",
-    "/engine/oil",
+from .conftest import Clock, poll
+from .helpers import (
+    BATTERY,
+    BILLING_LIMIT,
+    COUNTERS,
+    EV_NAME,
+    FUEL,
+    HOUR,
+    LOCK,
+    ODOMETER,
+    PETROL_PATHS,
+    PHEV_PATHS,
+    RANGE,
+    RATE_LIMITED,
+    batches,
+    billed_by_vehicle,
+    billed_since,
+    each,
+    expire_access_token,
+    http_total,
+    reauth_flows,
+    refresh,
+    repairs,
+    settle,
+    unlock,
+    update,
+    warnings,
 )
-PETROL_PATHS = ("/security", "/location", "/odometer", "/diagnostics/dtcs", "/fuel", "/engine/oil")
+
+pytestmark = pytest.mark.usefixtures("ha_services")
 
 
 @pytest.fixture
@@ -65,46 +60,7 @@ def polling() -> timedelta:
     return timedelta(minutes=60)
 
 
-@pytest.fixture(autouse=True)
-async def ha_services(hass: HomeAssistant) -> None:
-    """The `homeassistant` integration, which provides `update_entity`."""
-    assert await async_setup_component(hass, HA_DOMAIN, {})
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def batches(simulator: Simulator) -> int:
-    """Batch requests the simulator received, every vehicle."""
-    return int(simulator.counters["http_requests"].get(BATCH, 0))
-
-
-def http_total(simulator: Simulator) -> int:
-    """Every HTTP request the simulator received (API, token endpoint, management)."""
-    return sum(simulator.counters["http_requests"].values())
-
-
-def each(paths: tuple[str, ...], times: int = 1) -> dict[str, int]:
-    """Billed requests of `paths` read `times` times each, as `billed_since` writes them."""
-    return {f"GET {path}": times for path in paths}
-
-
-async def update(hass: HomeAssistant, *entity_ids: str) -> None:
-    """`homeassistant.update_entity`, as an automation or a dashboard button calls it."""
-    await hass.services.async_call(
-        HA_DOMAIN, SERVICE_UPDATE_ENTITY, {ATTR_ENTITY_ID: list(entity_ids)}, blocking=True
-    )
-    await hass.async_block_till_done()
-
-
-async def settle(
-    hass: HomeAssistant, entry: MockConfigEntry, clock: Clock, simulator: Simulator
-) -> None:
-    """Let the scheduler settle, then check that nothing is due: a refresh now reads nothing."""
-    await poll(hass, entry, clock, HOUR)
-    asked = http_total(simulator)
-    await poll(hass, entry, clock, timedelta(minutes=1))
-    assert http_total(simulator) == asked, "the scheduler read although nothing was due"
 
 
 def shown(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
@@ -123,33 +79,6 @@ def changed(before: dict[str, str], after: dict[str, str]) -> dict[str, str]:
     """The entities whose state differs, with their new state."""
     assert set(after) == set(before)
     return {e: s for e, s in after.items() if s != before[e]}
-
-
-def repairs(hass: HomeAssistant, translation_key: str) -> list[ir.IssueEntry]:
-    """The integration's repair issues of one kind."""
-    return [
-        issue
-        for (domain, _), issue in ir.async_get(hass).issues.items()
-        if domain == DOMAIN and issue.translation_key == translation_key
-    ]
-
-
-def reauth_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
-    """Reauthentication flows in progress."""
-    return [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"]["source"] == SOURCE_REAUTH
-    ]
-
-
-def warnings(caplog: pytest.LogCaptureFixture, *needles: str) -> list[str]:
-    """Warning lines that contain every needle."""
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.WARNING and all(n in r.getMessage() for n in needles)
-    ]
 
 
 # --- malformed -------------------------------------------------------------------------------
@@ -245,12 +174,7 @@ async def test_429_keeps_every_value_and_sends_nothing_before_retry_after(
     nothing is sent to the car for 10 minutes whatever asks, then it is read again."""
     await settle(hass, init_integration, clock, simulator)
     before = shown(hass, init_integration)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path=path,
-        count=1,
-        error={"type": "RATE_LIMIT", "status": 429, "retry_after": 600},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path=path, count=1, error=RATE_LIMITED)
     asked = batches(simulator)
 
     await update(hass, BATTERY, LOCK)
@@ -267,14 +191,10 @@ async def test_429_keeps_every_value_and_sends_nothing_before_retry_after(
     clock.advance(timedelta(minutes=5))
     await update(hass, BATTERY)
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN, "refresh", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
-        )
+        await refresh(hass, BATTERY)
     assert err.value.translation_key == "refresh_rate_limited"
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-        )
+        await unlock(hass)
     assert err.value.translation_key == "rate_limited"
     await poll(hass, init_integration, clock, timedelta(minutes=4, seconds=50))
     await update(hass, BATTERY)
@@ -304,12 +224,7 @@ async def test_430_raises_a_repair_and_sends_nothing_for_a_day(
     cars go on); the next read after that clears the repair."""
     await settle(hass, init_integration, clock, simulator)
     before = shown(hass, init_integration)
-    simulator.inject_fault(
-        vehicle_id=EV_ID,
-        path="/batch",
-        count=1,
-        error={"type": "BILLING", "code": "VEHICLE_LIMIT", "status": 430},
-    )
+    simulator.inject_fault(vehicle_id=EV_ID, path="/batch", count=1, error=BILLING_LIMIT)
     asked = batches(simulator)
 
     await update(hass, BATTERY)

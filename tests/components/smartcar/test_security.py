@@ -13,20 +13,11 @@ from datetime import timedelta
 import logging
 from typing import Any
 
-from homeassistant.components.application_credentials import (
-    ClientCredential,
-    async_import_client_credential,
-)
 from homeassistant.components.lock import (
     DOMAIN as LOCK_DOMAIN,
     SERVICE_LOCK,
     SERVICE_UNLOCK,
     LockState,
-)
-from homeassistant.components.number import (
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
@@ -42,8 +33,6 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -56,15 +45,28 @@ from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from smartcar_simulator.accounts import Accounts
 from smartcar_simulator.tokens import OAuthError, TokenSet
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, TEST_NOW, token_data
+from tests.conftest import TEST_NOW, token_data
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
-from .conftest import EV_ID, PETROL_ID, PHEV_ID, USER_ID, Clock, endpoints, poll
-from .helpers import billed_by_vehicle as billed, billed_since, expire_access_token
+from .conftest import Clock, add_credentials, poll, setup_entry
+from .helpers import (
+    BATTERY,
+    HOUR,
+    LOCK,
+    batches,
+    billed_by_vehicle as billed,
+    billed_since,
+    device,
+    expire_access_token,
+    refresh_accepted,
+    set_charge_limit,
+    set_destination,
+    set_destination_refused,
+    unlock,
+    update,
+)
 
-HOUR = timedelta(hours=1)
 PIN = "2468"
-LOCK = "lock.tesla_model_3"
-BATTERY = "sensor.tesla_model_3_battery"
 OTHER_USER = "3c9e1f52-8a7d-4b6e-a0c1-9d2e3f4a5b6c"
 
 
@@ -86,17 +88,6 @@ def simulator(extra_vehicles: int) -> Simulator:
     return Simulator(clock=VirtualClock(start=TEST_NOW, frozen=True), extra_vehicles=extra_vehicles)
 
 
-def refresh_accepted(simulator: Simulator, refresh_token: str) -> bool:
-    """Whether the simulator would accept this refresh token (without rotating it)."""
-    entry = simulator.tokens._refresh.get(refresh_token)
-    if entry is None or entry.revoked:
-        return False
-    now = simulator.clock.timestamp()
-    if now >= entry.expires_at:
-        return False
-    return entry.used_at is None or now <= entry.used_at + simulator.tokens.refresh_grace
-
-
 def record_refreshes(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> list[tuple[str, TokenSet]]:
@@ -111,13 +102,6 @@ def record_refreshes(
 
     monkeypatch.setattr(simulator.tokens, "refresh", refresh)
     return seen
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add and set up an entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
 
 # --- token rotation --------------------------------------------------------------------------
@@ -174,11 +158,11 @@ async def test_cars_refreshing_together_make_one_token_request(
     assert len(coordinators) == 3
     expire_access_token(hass, init_integration)
     clock.now += HOUR
-    before = simulator.counters["http_requests"].get("POST /v2.0/vehicles/{id}/batch", 0)
+    before = batches(simulator)
     await asyncio.gather(*(c.async_refresh() for c in coordinators))
     await hass.async_block_till_done()
     assert simulator.counters["token_requests"]["refresh_token"] == 1
-    assert simulator.counters["http_requests"]["POST /v2.0/vehicles/{id}/batch"] == before + 3
+    assert batches(simulator) == before + 3
     assert all(c.last_update_success for c in coordinators)
     assert refresh_accepted(simulator, init_integration.data["token"]["refresh_token"])
 
@@ -285,9 +269,7 @@ async def test_unlock_with_the_pin(
 ) -> None:
     """The right PIN unlocks: one command, one confirmation read."""
     before = billed(simulator)
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK, ATTR_CODE: PIN}, blocking=True
-    )
+    await unlock(hass, code=PIN)
     assert simulator.vehicle(EV_ID).state.locked is False
     assert hass.states.get(LOCK).state == LockState.UNLOCKED
     assert billed_since(simulator, before) == {EV_ID: {"POST /security": 1, "GET /security": 1}}
@@ -337,47 +319,28 @@ async def test_commands_only_reach_the_vehicles_of_their_entry(
     assert set(config_entry.runtime_data.coordinators) == {EV_ID, PHEV_ID, PETROL_ID}
     assert set(other_entry.runtime_data.coordinators) == {leaf.id}
 
-    devices = dr.async_get(hass)
-    leaf_device = devices.async_get_device_by_identifier((DOMAIN, leaf.id), other_entry.entry_id)
-    ev_device = devices.async_get_device_by_identifier((DOMAIN, EV_ID), config_entry.entry_id)
+    leaf_device = device(hass, other_entry, leaf.id)
+    ev_device = device(hass, config_entry, EV_ID)
     assert leaf_device is not None
     assert ev_device is not None
 
     before = billed(simulator)
-    await hass.services.async_call(
-        DOMAIN,
-        "set_destination",
-        {"device_id": leaf_device.id, "latitude": 52.1, "longitude": 5.1},
-        blocking=True,
-    )
+    await set_destination(hass, leaf_device.id, 52.1, 5.1)
     assert billed_since(simulator, before) == {leaf.id: {"POST /navigation/destination": 1}}
     assert leaf.state.destination == {"latitude": 52.1, "longitude": 5.1, "address": None}
     for vehicle_id in (EV_ID, PHEV_ID, PETROL_ID):
         assert simulator.vehicle(vehicle_id).state.destination is None
 
     before = billed(simulator)
-    await hass.services.async_call(
-        DOMAIN,
-        "set_destination",
-        {"device_id": ev_device.id, "latitude": 52.2, "longitude": 5.2},
-        blocking=True,
-    )
+    await set_destination(hass, ev_device.id, 52.2, 5.2)
     assert billed_since(simulator, before) == {EV_ID: {"POST /navigation/destination": 1}}
     assert leaf.state.destination == {"latitude": 52.1, "longitude": 5.1, "address": None}
 
     # With the other entry unloaded its car is out of reach, and nothing goes elsewhere.
     assert await hass.config_entries.async_unload(other_entry.entry_id)
     await hass.async_block_till_done()
-    before = simulator.counters
-    with pytest.raises(ServiceValidationError) as exc_info:
-        await hass.services.async_call(
-            DOMAIN,
-            "set_destination",
-            {"device_id": leaf_device.id, "latitude": 52.3, "longitude": 5.3},
-            blocking=True,
-        )
-    assert exc_info.value.translation_key == "unknown_vehicle"
-    assert simulator.counters == before
+    err = await set_destination_refused(hass, simulator, leaf_device.id, 52.3, 5.3)
+    assert err.translation_key == "unknown_vehicle"
 
 
 # --- nothing secret in the logs --------------------------------------------------------------
@@ -413,11 +376,7 @@ async def test_debug_session_logs_no_secret(
     first_token = dict(config_entry.data["token"])
 
     # Setup, as configuration.yaml and the credentials dialog would.
-    assert await async_setup_component(hass, "application_credentials", {})
-    assert await async_setup_component(hass, DOMAIN, {DOMAIN: endpoints(sim_url)})
-    await async_import_client_credential(
-        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
-    )
+    await add_credentials(hass, sim_url)
     await setup_entry(hass, config_entry)
 
     # Polls, with a failing path, a failing batch, malformed values and a recovery.
@@ -436,16 +395,9 @@ async def test_debug_session_logs_no_secret(
     assert len(refreshes) == rotated + 2
 
     # Commands, one refused.
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True
-    )
+    await unlock(hass)
     await hass.services.async_call(LOCK_DOMAIN, SERVICE_LOCK, {ATTR_ENTITY_ID: LOCK}, blocking=True)
-    await hass.services.async_call(
-        NUMBER_DOMAIN,
-        SERVICE_SET_VALUE,
-        {ATTR_ENTITY_ID: "number.tesla_model_3_charge_limit", ATTR_VALUE: 90},
-        blocking=True,
-    )
+    await set_charge_limit(hass, 90)
     with pytest.raises(HomeAssistantError):
         await hass.services.async_call(
             SWITCH_DOMAIN,
@@ -453,16 +405,9 @@ async def test_debug_session_logs_no_secret(
             {ATTR_ENTITY_ID: "switch.tesla_model_3_charging"},
             blocking=True,
         )
-    ev_device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, EV_ID), config_entry.entry_id
-    )
+    ev_device = device(hass, config_entry, EV_ID)
     assert ev_device is not None
-    await hass.services.async_call(
-        DOMAIN,
-        "set_destination",
-        {"device_id": ev_device.id, "latitude": 48.8584, "longitude": 2.2945},
-        blocking=True,
-    )
+    await set_destination(hass, ev_device.id, 48.8584, 2.2945)
 
     # Diagnostics.
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
@@ -477,9 +422,7 @@ async def test_debug_session_logs_no_secret(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED
-    await hass.services.async_call(
-        LOCK_DOMAIN, SERVICE_UNLOCK, {ATTR_ENTITY_ID: LOCK, ATTR_CODE: PIN}, blocking=True
-    )
+    await unlock(hass, code=PIN)
 
     # Smartcar stops accepting the tokens: reauthentication.
     simulator.revoke_tokens()
@@ -540,6 +483,7 @@ async def test_debug_session_logs_no_secret(
     assert all(loggers == {"homeassistant.core"} for loggers in core.values()), core
 
 
+@pytest.mark.usefixtures("ha_services")
 @pytest.mark.parametrize("found_by", ["poll", "update_entity"])
 async def test_refused_refresh_logs_no_token(
     hass: HomeAssistant,
@@ -551,7 +495,6 @@ async def test_refused_refresh_logs_no_token(
 ) -> None:
     """The token endpoint refuses the refresh token, at DEBUG level everywhere: the refusal is
     logged (and reauthentication starts), but no log record holds a token or the secret."""
-    assert await async_setup_component(hass, "homeassistant", {})
     caplog.set_level(logging.DEBUG)
     hass.bus.async_fire(EVENT_LOGGING_CHANGED)
     await hass.async_block_till_done()
@@ -563,10 +506,7 @@ async def test_refused_refresh_logs_no_token(
     if found_by == "poll":
         await poll(hass, init_integration, clock, HOUR)
     else:
-        await hass.services.async_call(
-            "homeassistant", "update_entity", {ATTR_ENTITY_ID: [BATTERY]}, blocking=True
-        )
-        await hass.async_block_till_done()
+        await update(hass, BATTERY)
 
     # The refused refresh really happened, and was logged at DEBUG level by our code.
     assert simulator.counters["token_requests"] == {"refresh_token": 1}

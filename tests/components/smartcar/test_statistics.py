@@ -25,11 +25,11 @@ from custom_components.smartcar.const import DOMAIN
 from custom_components.smartcar.scheduler import month_bounds
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
+from tests.const import EV_ID
 
-from .conftest import EV_ID, Clock, poll
-from .helpers import billed_total
+from .conftest import Clock, poll
+from .helpers import BATTERY, ODOMETER, REQUESTS, billed_total, shown_count
 
-REQUESTS = "sensor.tesla_model_3_api_requests_this_month"
 # The end of TEST_NOW's month (UTC); the test starts three hours before it, on the hour.
 MIDNIGHT = month_bounds(TEST_NOW)[1]
 START = MIDNIGHT - timedelta(hours=3)
@@ -37,8 +37,6 @@ END = MIDNIGHT + timedelta(hours=2)
 STEP = timedelta(minutes=10)
 # When, after midnight, the owner asks for fresh readings.
 ON_DEMAND = (timedelta(minutes=30), timedelta(minutes=90))
-BATTERY = "sensor.tesla_model_3_battery"
-ODOMETER = "sensor.tesla_model_3_odometer"
 
 
 @pytest.fixture
@@ -61,12 +59,6 @@ async def compile_statistics(hass: HomeAssistant, start: datetime, end: datetime
         period += timedelta(minutes=5)
 
 
-def shown(hass: HomeAssistant) -> int:
-    state = hass.states.get(REQUESTS)
-    assert state is not None
-    return int(state.state)
-
-
 async def test_the_sum_keeps_rising_across_the_turn_of_the_month(
     hass: HomeAssistant,
     recorder_mock: None,
@@ -82,13 +74,13 @@ async def test_the_sum_keeps_rising_across_the_turn_of_the_month(
     await hass.async_block_till_done()
     # The first recorded value is the statistics' zero point.
     zero_point = billed_total(simulator, EV_ID)
-    assert shown(hass) == zero_point > 0
+    assert shown_count(hass, REQUESTS) == zero_point > 0
 
     billed_by_hour_end: dict[datetime, int] = {}
     last_of_month = 0
     while clock.now < END:
         if clock.now < MIDNIGHT:
-            last_of_month = shown(hass)
+            last_of_month = shown_count(hass, REQUESTS)
         if clock.now - MIDNIGHT in ON_DEMAND:
             # The scheduler waits till the morning; the owner asks for fresh readings.
             await hass.services.async_call(
@@ -103,7 +95,7 @@ async def test_the_sum_keeps_rising_across_the_turn_of_the_month(
     # The count did rise within the month, and dropped to a few requests in the next one.
     assert last_of_month > zero_point
     in_new_month = billed_total(simulator, EV_ID) - billed_by_hour_end[MIDNIGHT]
-    assert 0 < shown(hass) == in_new_month < 0.9 * last_of_month
+    assert 0 < shown_count(hass, REQUESTS) == in_new_month < 0.9 * last_of_month
 
     await async_wait_recording_done(hass)
     await compile_statistics(hass, START, END)

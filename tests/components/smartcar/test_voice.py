@@ -17,11 +17,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from smartcar_simulator import Simulator
+from tests.const import EV_ID
 
-from .conftest import EV_ID
-
-LOCK = "lock.tesla_model_3"
-CHARGING_SWITCH = "switch.tesla_model_3_charging"
+from .conftest import setup_entry
+from .helpers import CHARGING_SWITCH, LOCK
 
 
 @pytest.fixture
@@ -30,13 +29,6 @@ async def assist(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "intent", {})
     assert await async_setup_component(hass, "conversation", {})
-    await hass.async_block_till_done()
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set the entry up against the simulator."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
 
