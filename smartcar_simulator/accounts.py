@@ -81,6 +81,18 @@ class Accounts:
                 conn.status = ACTIVE
                 conn.created = now
 
+    def connect(self, user_id: str, vehicle_id: str) -> Connection:
+        """Connect a user to a vehicle (a new user when the id is new); active at once."""
+        conn_id = str(uuid.uuid5(_NAMESPACE, f"{user_id}/{vehicle_id}"))
+        conn = self.connections.get(conn_id)
+        if conn is None:
+            conn = Connection(conn_id, vehicle_id, user_id, ACTIVE, self._clock.timestamp())
+            self.connections[conn_id] = conn
+        elif conn.status != ACTIVE:
+            conn.status = ACTIVE
+            conn.created = self._clock.timestamp()
+        return conn
+
     def disconnect(self, connection_id: str) -> Connection | None:
         """Revoke one connection; None when unknown."""
         conn = self.connections.get(connection_id)

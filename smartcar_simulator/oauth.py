@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
+from . import v3
 from .httputil import apply_fault, client_credentials, json_response, simulator
 from .simulator import Simulator
 from .tokens import PERMISSIONS, OAuthError, parse_scope
@@ -54,7 +55,8 @@ def _error_page(message: str) -> web.Response:
 
 def _check_request(sim: Simulator, params: Mapping[str, str]) -> str | None:
     """An error message when the authorize parameters are unusable, else None."""
-    if not sim.check_client(params.get("client_id", "")):
+    client_id = params.get("client_id", "")
+    if not sim.check_client(client_id) and client_id != v3.app_of(sim).application_id:
         return "Invalid client_id: this application is not registered."
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri:
@@ -138,6 +140,9 @@ async def authorize_submit(request: web.Request) -> web.Response:
             params["client_id"], redirect_uri, sim.user_id, parse_scope(params["scope"])
         )
         sim.changed(urgent=True)
+        if params["client_id"] == v3.app_of(sim).application_id:
+            # A v3 application (its Application ID as client_id) learns the user id.
+            extra = {"user_id": sim.user_id, **extra}
         location = _with_query(redirect_uri, {"code": code, **extra})
     elif action == "deny":
         location = _with_query(

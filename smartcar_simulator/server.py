@@ -11,7 +11,7 @@ import uuid
 
 from aiohttp import web
 
-from . import api, control, errors, oauth
+from . import api, control, errors, oauth, v3
 from .errors import SmartcarError
 from .httputil import REQUEST_ID, SIMULATOR, error_response
 from .simulator import Simulator
@@ -20,6 +20,7 @@ _TEMPLATES: Final = (
     (re.compile(r"^/v2\.0/vehicles/[^/]+"), "/v2.0/vehicles/{id}"),
     (re.compile(r"^/v3/connections/[^/]+"), "/v3/connections/{id}"),
     (re.compile(r"^/v3/users/[^/]+"), "/v3/users/{id}"),
+    (re.compile(r"^/v3/vehicles/[^/]+"), "/v3/vehicles/{id}"),
 )
 _API_PREFIXES: Final = ("/v2.0/", "/v3/")
 
@@ -60,7 +61,9 @@ def create_app(sim: Simulator) -> web.Application:
     app = web.Application(middlewares=[_middleware], client_max_size=1024 * 1024)
     app[SIMULATOR] = sim
     app.add_routes(oauth.routes())
-    app.add_routes(api.routes())
+    app.add_routes(v3.routes())
+    # v3's `GET /v3/connections` answers application tokens and hands the rest to api.py's.
+    app.add_routes(r for r in api.routes() if (r.method, r.path) != ("GET", "/v3/connections"))
     app.add_routes(control.routes())
     return app
 

@@ -6,8 +6,9 @@ own event loop and the tests are plain functions. The answers are checked agains
 simulated cars (their reported state, their specs, the simulator's records), never against
 values a test has just put somewhere.
 
-Not covered: the v3 calls (`Vehicle.get_signals`, `Vehicle.get_signal`, `smartcar.get_vehicle`,
-another origin and API), `Vehicle.set_unit_system` (no request), and `hash_challenge` /
+The v3 calls (`smartcar.get_vehicle`, `Vehicle.get_signals`, `Vehicle.get_signal`) go to
+another origin, pointed at the simulator too (they send the user's access token, no
+`sc-user-id`). Not covered: `Vehicle.set_unit_system` (no request), and `hash_challenge` /
 `verify_payload` (the simulator sends no webhooks to sign).
 """
 
@@ -728,3 +729,72 @@ def test_compatibility_api_is_not_simulated(api: str) -> None:
     assert (missing.status_code, missing.type) == (404, "RESOURCE_NOT_FOUND")
     matrix = _raises(lambda: smartcar.smartcar.get_compatibility_matrix("US", "TESLA", credentials))
     assert (matrix.status_code, matrix.type) == (404, "RESOURCE_NOT_FOUND")
+
+
+# -- v3 (another origin: SMARTCAR_VEHICLE_API_V3_ORIGIN, read into smartcar.config) -----------
+
+
+@pytest.fixture
+def v3_token(token: str, monkeypatch: pytest.MonkeyPatch, api: str) -> str:
+    """The user's access token, the SDK's v3 origin pointing at the simulator.
+
+    The SDK's v3 calls send only `Authorization: Bearer` (no `sc-user-id`), so they are made
+    with the user's access token, which the simulator accepts on /v3/vehicles.
+    """
+    monkeypatch.setattr(smartcar.config, "VEHICLE_API_ORIGIN", api)
+    return token
+
+
+@pytest.mark.parametrize(("key", "powertrain"), [("ev", "BEV"), ("petrol", "ICE")])
+def test_v3_get_vehicle(v3_token: str, sim: Simulator, key: str, powertrain: str) -> None:
+    """smartcar.smartcar.get_vehicle (not re-exported by the package): GET /v3/vehicles/{id}, not billed."""
+    car = sim.vehicle(key)
+    response = smartcar.smartcar.get_vehicle(v3_token, car.id)
+    data = response["body"]["data"]
+    assert data["id"] == car.id
+    assert data["attributes"]["make"] == car.spec.make.upper()
+    assert (data["attributes"]["model"], data["attributes"]["year"]) == (
+        car.spec.model,
+        car.spec.year,
+    )
+    assert data["attributes"]["powertrainType"] == powertrain
+    assert response["headers"]["sc-request-id"]
+    assert sim.counters["billed"] == {}
+
+
+def test_v3_get_signals_and_signal(v3_token: str, sim: Simulator) -> None:
+    """Vehicle.get_signals and Vehicle.get_signal read the car's last report."""
+    phev, petrol = sim.vehicle("phev"), sim.vehicle("petrol")
+    state, reported_at = phev.reported()
+    signals = smartcar.Vehicle(PHEV_ID, v3_token).get_signals()["body"]
+    by_code = {s["attributes"]["code"]: s for s in signals["data"]}
+    assert by_code["odometer-traveleddistance"]["attributes"]["body"]["value"] == round(
+        state.odometer, 1
+    )
+    assert by_code["tractionbattery-stateofcharge"]["meta"]["oemUpdatedAt"] == isoformat_ms(
+        reported_at
+    )
+    assert "internalcombustionengine-fuellevel" in by_code
+
+    petrol_codes = {
+        s["attributes"]["code"]
+        for s in smartcar.Vehicle(PETROL_ID, v3_token).get_signals()["body"]["data"]
+    }
+    assert not any(code.startswith("tractionbattery-") for code in petrol_codes)
+
+    vin = smartcar.Vehicle(PETROL_ID, v3_token).get_signal("vehicleidentification-vin")
+    assert vin["body"]["data"]["attributes"]["body"] == {"value": petrol.spec.vin}
+    missing = _raises(
+        lambda: smartcar.Vehicle(PETROL_ID, v3_token).get_signal("tractionbattery-stateofcharge")
+    )
+    assert (missing.status_code, missing.type, missing.code) == (
+        501,
+        "COMPATIBILITY",
+        "VEHICLE_NOT_CAPABLE",
+    )
+    assert _billed(sim, PHEV_ID) == {"GET /v3/signals": 1}
+    assert _billed(sim, PETROL_ID) == {
+        "GET /v3/signals": 1,
+        "GET /v3/signals/vehicleidentification-vin": 1,
+        "GET /v3/signals/tractionbattery-stateofcharge": 1,
+    }
