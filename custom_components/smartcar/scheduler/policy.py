@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ..api import ChargeLimit, Signal, SignalReading
 from .budget import HOUR, Budget, Usage, month_bounds
-from .learning import Learnt, situation
+from .learning import Learnt, Situation, situation
 
 # How long a signal may go unread when nothing suggests it changed. What use of the car
 # changes is read after the heartbeat shows use, so its quiet interval is only a safety net.
@@ -164,9 +164,8 @@ class AdaptivePolicy:
             return given.now - polled >= ODOMETER_AFTER_USE
         return signal in USE_SIGNALS
 
-    def _stale(self, signal: Signal, given: PlanInput) -> bool:
+    def _stale(self, signal: Signal, given: PlanInput, state: Situation) -> bool:
         """Used since it was read, and not left to a charge's end or a drive's stop."""
-        state = situation(given.readings, given.previous, given.polled)
         return (
             self._used_since_read(signal, given)
             and not (state.charging and signal in (Signal.BATTERY, Signal.CHARGE))
@@ -194,7 +193,7 @@ class AdaptivePolicy:
                 busy[signal] = (self._charge_due(given, polled), "charge should be done")
             elif signal in MOVING_SIGNALS and state.moving:
                 busy[signal] = (fast, "moving")
-            elif self._stale(signal, given):
+            elif self._stale(signal, given, state):
                 busy[signal] = (max(fast, now), "used since read")
             elif signal is Signal.SECURITY and state.unlocked:
                 busy[signal] = (fast, "unlocked")
@@ -326,7 +325,8 @@ class AdaptivePolicy:
         Read in the same refresh rather than a minimum interval later: the car was just seen
         in use, so these answers are what it left behind (battery, location, charge, fuel).
         """
-        stale = [signal for signal in sorted(given.needed) if self._stale(signal, given)]
+        state = situation(given.readings, given.previous, given.polled)
+        stale = [s for s in sorted(given.needed) if self._stale(s, given, state)]
         return tuple(stale[: self.allowance.affordable(given.usage, given.now)])
 
 
