@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import logging
+import re
 from typing import Any
 
 from homeassistant.components.lock import (
@@ -456,6 +457,10 @@ async def test_debug_session_logs_no_secret(
             continue
         text = _formatted(record)
         found = {name for name, value in secrets.items() if value in text}
+        if "unlock PIN" in found and not re.search(rf"(?<![0-9A-Za-z]){PIN}(?![0-9A-Za-z])", text):
+            # Four digits also turn up inside memory addresses and ports ("0x7f57c5246830"):
+            # the PIN counts only where it stands as a number of its own.
+            found.discard("unlock PIN")
         if not found:
             continue
         mine = record.name == "custom_components.smartcar" or record.name.startswith(
