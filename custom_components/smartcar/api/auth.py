@@ -12,6 +12,9 @@ class AbstractAuth(ABC):
     async def async_get_access_token(self) -> str:
         """Return an access token valid for the next request (refreshing it if needed)."""
 
+    async def async_invalidate(self, access_token: str) -> None:  # noqa: B027
+        """Smartcar refused this token (401): fetch another next time, if this source can."""
+
 
 class StaticAuth(AbstractAuth):
     """A fixed access token (scripts, tests)."""

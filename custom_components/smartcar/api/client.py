@@ -3,9 +3,9 @@ the management API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 import math
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
@@ -18,6 +18,7 @@ from .const import (
     DEFAULT_API_URL,
     DEFAULT_MANAGEMENT_URL,
     DEFAULT_TIMEOUT,
+    ApiVersion,
     Signal,
     UnitSystem,
 )
@@ -78,6 +79,11 @@ def validate_coordinates(latitude: float, longitude: float) -> tuple[float, floa
 class SmartcarClient:
     """Talks to Smartcar for one user; the session and the token source are injected."""
 
+    api_version: Final = ApiVersion.V2
+    # Each path of a batch is billed: a read costs as many requests as it holds signals.
+    reads_all: Final = False
+    signals: Final = frozenset(_v2.PATHS)
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -95,6 +101,11 @@ class SmartcarClient:
         self._management_url = management_url.rstrip("/")
         self.unit_system = unit_system
         self._timeout = timeout
+
+    @staticmethod
+    def cost(signals: Collection[Signal]) -> int:
+        """Billed requests of one batch of these signals: one per path."""
+        return len(set(signals))
 
     async def _request(
         self,

@@ -157,6 +157,26 @@ class SmartcarConnectedServicesAccountError(SmartcarApiError):
     error_type = "CONNECTED_SERVICES_ACCOUNT"
 
 
+class SmartcarVersionRetiredError(SmartcarApiError):
+    """Smartcar no longer serves this API version to the application (v2.0 retired).
+
+    Smartcar has not published what a retired v2.0 answers; taken as HTTP 410 or an error
+    whose type or code names the version (see the README).
+    """
+
+    error_type = "VERSION"
+    status_codes = (410,)
+
+
+class SmartcarSignalsUnavailableError(SmartcarApiError):
+    """API v3 has no signals for a vehicle that is still connected.
+
+    Users report this until the vehicle is subscribed to a webhook in Smartcar's dashboard.
+    """
+
+    error_type = "RESOURCE_NOT_FOUND"
+
+
 class SmartcarOAuthError(SmartcarAuthenticationError):
     """The token endpoint refused a grant or the client credentials."""
 
@@ -186,6 +206,7 @@ _BY_TYPE: dict[str, type[SmartcarApiError]] = {
         SmartcarUpstreamError,
         SmartcarValidationError,
         SmartcarConnectedServicesAccountError,
+        SmartcarVersionRetiredError,
     )
 }
 _BY_STATUS: dict[int, type[SmartcarApiError]] = {
@@ -232,17 +253,21 @@ def error_from_response(
     """
     fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     type_ = _text(fields.get("type"))
+    code = _text(fields.get("code"))
     cls = _BY_TYPE.get(type_ or "") or _BY_STATUS.get(status)
+    if code is not None and "VERSION" in code.upper() and status in (400, 403, 404, 410):
+        cls = SmartcarVersionRetiredError
     if cls is None:
         cls = SmartcarServerError if status >= 500 else SmartcarApiError
-    description = _text(fields.get("description")) or _text(fields.get("detail"))
+    # API v3 writes `detail` and keeps `description` as "Deprecated. Use detail" (recorded).
+    description = _text(fields.get("detail")) or _text(fields.get("description"))
     title = _text(fields.get("title"))
     if title and description is None:
         description = title
     return cls(
         status=status,
         type_=type_,
-        code=_text(fields.get("code")),
+        code=code,
         description=description,
         request_id=_text(fields.get("requestId")) or request_id,
         resolution=_resolution(fields.get("resolution")),

@@ -131,8 +131,80 @@ class Diagnostics(Reading):
     active_codes: tuple[TroubleCode, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Closures(Reading):
+    """What stands open (API v3): any door, any window, the trunk, the frunk, the sunroof and
+    the charging port's flap."""
+
+    doors_open: bool | None = None
+    windows_open: bool | None = None
+    trunk_open: bool | None = None
+    frunk_open: bool | None = None
+    sunroof_open: bool | None = None
+    charge_port_open: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeDetails(Reading):
+    """A charge in progress (API v3): range gained per hour (km/h, or mph in imperial),
+    minutes to the limit, energy added (kWh) and the charger's power (kW)."""
+
+    rate: float | None = None
+    time_to_complete: float | None = None
+    energy_added: float | None = None
+    power: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tires(Reading):
+    """Tyre pressures in kPa (API v3)."""
+
+    front_left: float | None = None
+    front_right: float | None = None
+    back_left: float | None = None
+    back_right: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowVoltageBattery(Reading):
+    """The 12 V battery's state of charge (0..1) (API v3)."""
+
+    percent_remaining: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connectivity(Reading):
+    """Whether the car is online or asleep, and its firmware (API v3)."""
+
+    is_online: bool | None = None
+    is_asleep: bool | None = None
+    firmware_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Climate(Reading):
+    """Cabin and outside temperatures in °C (API v3)."""
+
+    cabin_temperature: float | None = None
+    outside_temperature: float | None = None
+
+
 type SignalReading = (
-    Battery | Charge | ChargeLimit | Security | Location | Odometer | Fuel | EngineOil | Diagnostics
+    Battery
+    | Charge
+    | ChargeLimit
+    | Security
+    | Location
+    | Odometer
+    | Fuel
+    | EngineOil
+    | Diagnostics
+    | Closures
+    | ChargeDetails
+    | Tires
+    | LowVoltageBattery
+    | Connectivity
+    | Climate
 )
 
 
@@ -190,6 +262,21 @@ class Connection:
     user_id: str | None = None
     status: ConnectionStatus | None = None
     created: datetime | None = None
+    # API v3 lists what the user granted with each connection.
+    permissions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplicationToken:
+    """An API v3 application token (client credentials): no refresh token."""
+
+    access_token: str
+    expires_in: float
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:
+        """Never print a token."""
+        return f"ApplicationToken(expires_in={self.expires_in})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 import math
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
 from ._http import send
-from .const import DEFAULT_CONNECT_URL, DEFAULT_TIMEOUT, DEFAULT_TOKEN_URL, Mode
+from .auth import AbstractAuth
+from .const import (
+    DEFAULT_CONNECT_URL,
+    DEFAULT_IAM_URL,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TOKEN_URL,
+    ApiVersion,
+    Mode,
+)
 from .errors import SmartcarError, SmartcarOAuthError, SmartcarResponseError, error_from_response
-from .models import TokenSet
+from .models import ApplicationToken, TokenSet
 
 
 def build_authorize_url(
@@ -130,3 +140,120 @@ class SmartcarOAuth:
     async def async_refresh(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for new tokens (Smartcar rotates the refresh token)."""
         return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def parse_application_token(body: Any) -> ApplicationToken:
+    """An ApplicationToken from the IAM token endpoint's JSON (no refresh token)."""
+    if not isinstance(body, Mapping):
+        raise SmartcarResponseError("token endpoint: body is not a JSON object")
+    access = body.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise SmartcarResponseError("token endpoint: no access token in the answer")
+    token_type = body.get("token_type")
+    if isinstance(token_type, str) and token_type.lower() != "bearer":
+        raise SmartcarResponseError("token endpoint: not a bearer token")
+    lifetime = _seconds(body.get("expires_in"))
+    return ApplicationToken(
+        access_token=access, expires_in=3600.0 if lifetime is None else lifetime
+    )
+
+
+async def async_application_token(
+    session: aiohttp.ClientSession,
+    *,
+    client_id: str,
+    client_secret: str,
+    iam_url: str = DEFAULT_IAM_URL,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> ApplicationToken:
+    """API v3: an application token by the client credentials grant.
+
+    A refused client (401 `invalid_client`: v2 credentials, or a rotated secret) is a
+    `SmartcarOAuthError`.
+    """
+    raw = await send(
+        session,
+        "POST",
+        iam_url,
+        timeout=timeout,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+        headers={"Accept": "application/json"},
+        what="token endpoint",
+        error_factory=_token_error,
+    )
+    return parse_application_token(raw.body)
+
+
+async def async_detect_api_version(
+    session: aiohttp.ClientSession,
+    *,
+    client_id: str,
+    client_secret: str,
+    iam_url: str = DEFAULT_IAM_URL,
+) -> ApiVersion:
+    """v3 when the IAM token endpoint accepts these credentials, v2 when it refuses them.
+
+    Anything else (no answer, 5xx) raises: the version cannot be told.
+    """
+    try:
+        await async_application_token(
+            session, client_id=client_id, client_secret=client_secret, iam_url=iam_url
+        )
+    except SmartcarOAuthError:
+        return ApiVersion.V2
+    return ApiVersion.V3
+
+
+class ApplicationTokenAuth(AbstractAuth):
+    """API v3 access: one application token for every car of the application's user.
+
+    Fetched when first needed, again `margin` seconds before it expires and after Smartcar
+    refused it (`async_invalidate`); concurrent callers share one fetch.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        client_id: str,
+        client_secret: str,
+        iam_url: str = DEFAULT_IAM_URL,
+        clock: Callable[[], float] = time.time,
+        margin: float = 300.0,
+    ) -> None:
+        """Keep the application's credentials."""
+        self._session = session
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._iam_url = iam_url
+        self._clock = clock
+        self._margin = margin
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.fetched = 0
+
+    async def async_get_access_token(self) -> str:
+        """A token valid for at least `margin` more seconds."""
+        async with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - self._margin:
+                token = await async_application_token(
+                    self._session,
+                    client_id=self._client_id,
+                    client_secret=self._client_secret,
+                    iam_url=self._iam_url,
+                )
+                self.fetched += 1
+                self._token = token.access_token
+                self._expires_at = self._clock() + token.expires_in
+            return self._token
+
+    async def async_invalidate(self, access_token: str) -> None:
+        """Smartcar refused this token: the next request fetches another."""
+        async with self._lock:
+            if self._token == access_token:
+                self._token = None
