@@ -4,6 +4,9 @@ A billed vehicle request goes: bearer token (401) -> vehicle of the token's user
 rate limit (429) -> permission (403) -> compatibility (501) -> body validation (400) ->
 injected fault -> the car. Everything after the rate limit is billed, except the faults that
 mimic a network that never reached Smartcar (`non_json`, `empty`).
+
+While `sim.v2_retired` none of the /v2.0 handlers here runs: the server's middleware answers
+every /v2.0 request 410 VERSION `API_VERSION_RETIRED` first (`errors.version_retired`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import v3
 from .faults import FaultSpec
 from .httputil import json_response, read_json, simulator
 from .simulator import Simulator
@@ -165,6 +166,45 @@ async def issue_tokens(request: web.Request) -> web.Response:
     return json_response(sim.issue_tokens(scope).as_response())
 
 
+async def get_v2(request: web.Request) -> web.Response:
+    """`GET /sim/v2` -> `{"retired": bool}`."""
+    return json_response({"retired": simulator(request).v2_retired})
+
+
+async def set_v2(request: web.Request) -> web.Response:
+    """`POST /sim/v2` `{"retired": bool}`: retire API v2.0 (every /v2.0 request answers 410)."""
+    sim = simulator(request)
+    body = await _body(request)
+    if unknown := set(body) - {"retired"}:
+        return _bad(f"unknown fields: {', '.join(sorted(unknown))}")
+    retired = body.get("retired")
+    if not isinstance(retired, bool):
+        return _bad("'retired' must be true or false")
+    sim.v2_retired = retired
+    return json_response({"retired": sim.v2_retired})
+
+
+V3_FIELDS = frozenset({"auto_subscribe", "subscribed", "command_delay", "token_ttl"})
+
+
+async def get_v3(request: web.Request) -> web.Response:
+    """`GET /sim/v3`: the v3 application's switches (never its client secret)."""
+    return json_response(v3.settings(simulator(request)))
+
+
+async def set_v3(request: web.Request) -> web.Response:
+    """`POST /sim/v3` `{"auto_subscribe"?, "subscribed"?, "command_delay"?, "token_ttl"?}`."""
+    sim = simulator(request)
+    body = await _body(request)
+    if unknown := set(body) - V3_FIELDS:
+        return _bad(f"unknown fields: {', '.join(sorted(unknown))}")
+    try:
+        v3.configure(sim, **body)
+    except ValueError as err:
+        return _bad(str(err))
+    return json_response(v3.settings(sim))
+
+
 def routes() -> list[web.RouteDef]:
     """The /sim routes."""
     return [
@@ -182,4 +222,8 @@ def routes() -> list[web.RouteDef]:
         web.delete("/sim/faults/{id}", delete_fault),
         web.post("/sim/tokens/revoke", revoke_tokens),
         web.post("/sim/tokens", issue_tokens),
+        web.get("/sim/v2", get_v2),
+        web.post("/sim/v2", set_v2),
+        web.get("/sim/v3", get_v3),
+        web.post("/sim/v3", set_v3),
     ]

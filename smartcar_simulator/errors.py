@@ -46,6 +46,8 @@ ERROR_TYPES: dict[str, tuple[int, str | None, str]] = {
         "CONTACT_SUPPORT",
         "Please check your connected services account with the vehicle manufacturer.",
     ),
+    # Assumed: Smartcar has not published what a retired v2.0 answers (see version_retired).
+    "VERSION": (410, "CONTACT_SUPPORT", "Please contact the app developer."),
 }
 
 _DESCRIPTIONS: dict[str, str] = {
@@ -65,6 +67,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "UPSTREAM": "Smartcar received an unknown error from the vehicle manufacturer.",
     "VALIDATION": "Request invalid or malformed.",
     "CONNECTED_SERVICES_ACCOUNT": "There is a problem with the user's connected services account.",
+    "VERSION": "This version of the API is no longer served.",
 }
 
 _DOC_BASE = "https://smartcar.com/docs/errors/api-errors"
@@ -168,6 +171,15 @@ def charge_fault(description: str) -> SmartcarError:
 def rate_limited(retry_after: float) -> SmartcarError:
     """429: too many billed requests to this vehicle in the window."""
     return SmartcarError("RATE_LIMIT", "VEHICLE", None, retry_after=retry_after)
+
+
+def version_retired() -> SmartcarError:
+    """410: API v2.0 is retired for the application (`sim.v2_retired`; the form is assumed)."""
+    return SmartcarError(
+        "VERSION",
+        "API_VERSION_RETIRED",
+        "API v2.0 is no longer served for this application. Use API v3 credentials.",
+    )
 
 
 def from_spec(spec: dict[str, Any]) -> SmartcarError:

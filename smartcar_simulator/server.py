@@ -22,7 +22,8 @@ _TEMPLATES: Final = (
     (re.compile(r"^/v3/users/[^/]+"), "/v3/users/{id}"),
     (re.compile(r"^/v3/vehicles/[^/]+"), "/v3/vehicles/{id}"),
 )
-_API_PREFIXES: Final = ("/v2.0/", "/v3/")
+_V2_PREFIX: Final = "/v2.0/"
+_API_PREFIXES: Final = (_V2_PREFIX, "/v3/")
 
 
 def request_key(method: str, path: str) -> str:
@@ -38,15 +39,22 @@ def request_key(method: str, path: str) -> str:
 async def _middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Count requests; on API paths add `sc-request-id` and turn errors into error objects."""
+    """Count requests; on API paths add `sc-request-id` and turn errors into error objects.
+
+    While `sim.v2_retired`, every `/v2.0/...` request answers 410 before anything else (no
+    auth, fault or billing).
+    """
     path = request.path
+    sim = request.app[SIMULATOR]
     if not path.startswith("/sim/"):
-        request.app[SIMULATOR].meter.count_http(request_key(request.method, path))
+        sim.meter.count_http(request_key(request.method, path))
     if not path.startswith(_API_PREFIXES):
         return await handler(request)
     rid = str(uuid.uuid4())
     request[REQUEST_ID] = rid
     try:
+        if sim.v2_retired and path.startswith(_V2_PREFIX):
+            raise errors.version_retired()
         response = await handler(request)
     except SmartcarError as err:
         response = error_response(request, err)

@@ -5,12 +5,17 @@ status, body}, meta: {oemUpdatedAt, retrievedAt}, links}`. The values come from 
 last *reported* (as the v2 reads do); percentages are 0..100 and every numeric body has its unit.
 Values the simulated cars do not model (tyre pressures, 12 V battery, temperatures, firmware)
 are fixed per car kind.
+
+A signal the car cannot give right now (charge rate, time to complete and wattage while not
+charging) is in `status: {"value": "ERROR", "error": {type, code, title, detail}}` and has no
+`body`, as Smartcar's real payloads are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+import math
 from typing import Any, Final
 
 from .clock import isoformat_ms
@@ -23,8 +28,58 @@ TIRE_KPA: Final = 250.0
 OUTSIDE_C: Final = 12.0
 CABIN_C: Final = 18.0
 LOW_VOLTAGE_PERCENT: Final = 88.0
+# km/h of range gained while charging for a car whose spec has no consumption (kwh_per_km 0);
+# the fleet's cars all have one: charge power / consumption (EV 11 kW / 0.155 kWh/km).
+FALLBACK_CHARGE_RATE_KMH: Final = 50.0
 
 BodyFn = Callable[[Vehicle, VehicleState], dict[str, Any]]
+
+
+class SignalUnavailable(Exception):
+    """Raised by a body builder: the signal is in `status: ERROR` (and has no body)."""
+
+    def __init__(self, type_: str, code: str, title: str, detail: str) -> None:
+        super().__init__(f"{type_}:{code}")
+        self.error: dict[str, str] = {
+            "type": type_,
+            "code": code,
+            "title": title,
+            "detail": detail,
+        }
+
+
+def _not_charging() -> SignalUnavailable:
+    return SignalUnavailable(
+        "VEHICLE_STATE", "NOT_CHARGING", "Vehicle State", "The vehicle is not charging."
+    )
+
+
+def _while_charging(build: BodyFn) -> BodyFn:
+    """`build` while energy flows in the report; ERROR `NOT_CHARGING` otherwise."""
+
+    def body(vehicle: Vehicle, state: VehicleState) -> dict[str, Any]:
+        if not state.charging:
+            raise _not_charging()
+        return build(vehicle, state)
+
+    return body
+
+
+def charge_rate_kmh(vehicle: Vehicle) -> float:
+    """Range gained per hour of charging: charge power / consumption."""
+    spec = vehicle.spec
+    if spec.kwh_per_km <= 0:
+        return FALLBACK_CHARGE_RATE_KMH
+    return spec.charge_kw / spec.kwh_per_km
+
+
+def minutes_to_complete(vehicle: Vehicle, state: VehicleState) -> int:
+    """Whole minutes (rounded up) from `state` to the charge limit at the car's charge power."""
+    spec = vehicle.spec
+    missing = max(0.0, (state.charge_limit or 0.0) - (state.battery or 0.0))
+    if spec.charge_kw <= 0:
+        return 0
+    return math.ceil(round(missing * spec.battery_kwh / spec.charge_kw * 60.0, 6))
 
 
 def _pct(fraction: float | None) -> float:
@@ -74,7 +129,7 @@ def _asleep(state: VehicleState) -> bool:
     return not (state.driving or state.charging)
 
 
-# code -> (name, group, needs: "battery" | "tank" | None, body)
+# code -> (name, group, needs: "battery" | "tank" | "frunk" (EVs) | None, body)
 _ALL: Final[dict[str, tuple[str, str, str | None, BodyFn]]] = {
     "tractionbattery-stateofcharge": (
         "StateOfCharge",
@@ -116,9 +171,45 @@ _ALL: Final[dict[str, tuple[str, str, str | None, BodyFn]]] = {
             "unit": "percent",
         },
     ),
+    "charge-ischargingportflapopen": (
+        "IsChargingPortFlapOpen",
+        "Charge",
+        "battery",
+        lambda _, s: _value(s.plugged),
+    ),
+    "charge-chargerate": (
+        "ChargeRate",
+        "Charge",
+        "battery",
+        _while_charging(lambda v, _: _value(round(charge_rate_kmh(v), 1), "km/h")),
+    ),
+    "charge-timetocomplete": (
+        "TimeToComplete",
+        "Charge",
+        "battery",
+        _while_charging(lambda v, s: _value(minutes_to_complete(v, s), "minutes")),
+    ),
+    "charge-energyadded": (
+        "EnergyAdded",
+        "Charge",
+        "battery",
+        lambda _, s: _value(round(s.charge_energy_kwh or 0.0, 2), "kWh"),
+    ),
+    "charge-wattage": (
+        "Wattage",
+        "Charge",
+        "battery",
+        _while_charging(lambda v, _: _value(round(v.spec.charge_kw * 1000.0, 1), "watts")),
+    ),
     "closure-islocked": ("IsLocked", "Closure", None, lambda _, s: _value(s.locked)),
     "closure-doors": ("Doors", "Closure", None, lambda _, s: _doors(s.locked)),
     "closure-windows": ("Windows", "Closure", None, _windows),
+    "closure-fronttrunk": (
+        "FrontTrunk",
+        "Closure",
+        "frunk",
+        lambda _, s: {"isOpen": False, "isLocked": s.locked},
+    ),
     "closure-reartrunk": (
         "RearTrunk",
         "Closure",
@@ -142,6 +233,18 @@ _ALL: Final[dict[str, tuple[str, str, str | None, BodyFn]]] = {
         "Odometer",
         None,
         lambda _, s: _value(round(s.odometer, 1), "km"),
+    ),
+    "diagnostics-dtclist": (
+        "DTCList",
+        "Diagnostics",
+        None,
+        lambda _, s: {"values": [dict(code) for code in s.dtcs]},
+    ),
+    "diagnostics-dtccount": (
+        "DTCCount",
+        "Diagnostics",
+        None,
+        lambda _, s: _value(len(s.dtcs), "count"),
     ),
     "internalcombustionengine-fuellevel": (
         "FuelLevel",
@@ -242,6 +345,7 @@ def codes_of(vehicle: Vehicle) -> list[str]:
         if needs is None
         or (needs == "battery" and spec.has_battery)
         or (needs == "tank" and spec.has_tank)
+        or (needs == "frunk" and spec.kind == EV)
     ]
 
 
@@ -262,20 +366,24 @@ def vehicle_resource(vehicle: Vehicle, base: str) -> dict[str, Any]:
     }
 
 
+def _attributes(vehicle: Vehicle, code: str, state: VehicleState) -> dict[str, Any]:
+    """`{code, name, group, status, body}`; an unavailable signal: ERROR status, no body."""
+    name, group, _, body = _ALL[code]
+    named = {"code": code, "name": name, "group": group}
+    try:
+        payload = body(vehicle, state)
+    except SignalUnavailable as err:
+        return {**named, "status": {"value": "ERROR", "error": dict(err.error)}}
+    return {**named, "status": {"value": "SUCCESS"}, "body": payload}
+
+
 def signal_resource(vehicle: Vehicle, code: str, now: datetime, base: str) -> dict[str, Any]:
     """One signal of the car's last report (the code must be one of `codes_of(vehicle)`)."""
-    name, group, _, body = _ALL[code]
     state, reported_at = vehicle.reported()
     return {
         "id": code,
         "type": "signal",
-        "attributes": {
-            "code": code,
-            "name": name,
-            "group": group,
-            "status": {"value": "SUCCESS"},
-            "body": body(vehicle, state),
-        },
+        "attributes": _attributes(vehicle, code, state),
         "meta": {
             "oemUpdatedAt": isoformat_ms(reported_at),
             "retrievedAt": isoformat_ms(now),

@@ -54,6 +54,7 @@ class Simulator:
         rate_limit_window: float = DEFAULT_RATE_WINDOW,
         management_token: str = DEFAULT_MANAGEMENT_TOKEN,
         webhook_ids: Iterable[str] = (DEFAULT_WEBHOOK_ID,),
+        v2_retired: bool = False,
     ) -> None:
         self.clock = clock if clock is not None else VirtualClock()
         specs = list(fleet) if fleet is not None else default_fleet(extra_vehicles)
@@ -63,6 +64,8 @@ class Simulator:
         self.client_secret = client_secret
         self.app_name = app_name
         self.management_token = management_token
+        # True: every `/v2.0/...` request answers 410 VERSION `API_VERSION_RETIRED` (not billed).
+        self.v2_retired = v2_retired
         # webhook id -> the vehicle ids subscribed to it
         self.webhooks: dict[str, set[str]] = {webhook_id: set() for webhook_id in webhook_ids}
         self.user_id = user_id
@@ -230,4 +233,5 @@ class Simulator:
             "faults": [fault.as_json() for fault in self.faults.list()],
             "webhooks": {w: sorted(vehicle_ids) for w, vehicle_ids in self.webhooks.items()},
             "rate_limit": {"limit": self.meter.rate_limit, "window": self.meter.window},
+            "v2_retired": self.v2_retired,
         }

@@ -24,6 +24,9 @@ PERMISSIONS: Final[Mapping[str, str]] = {
     "read_engine_oil": "Read vehicle engine oil health",
     "read_diagnostics": "Read vehicle diagnostic trouble codes",
     "control_navigation": "Send commands to your vehicle's navigation system",
+    "read_tires": "Read tire pressure",
+    "read_thermometer": "Read temperatures",
+    "read_extended_vehicle_info": "Read extended vehicle information",
 }
 ALL_PERMISSIONS: Final = frozenset(PERMISSIONS)
 

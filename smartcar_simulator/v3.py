@@ -4,7 +4,8 @@
   v3 credentials; application tokens live `token_ttl` seconds of virtual time (1 h).
 - `GET /v3/connections` with an application token: the JSON:API list with `filter[userId]`,
   `filter[vehicleId]`, `page[number]`, `page[size]` (other callers get the older form, `api.py`).
-- `GET /v3/vehicles/{id}`, `GET /v3/vehicles/{id}/signals`, `GET /v3/vehicles/{id}/signals/{code}`.
+- `GET /v3/vehicles/{id}`, `GET /v3/vehicles/{id}/signals`, `GET /v3/vehicles/{id}/signals/{code}`
+  (404 `SIGNALS_NOT_FOUND` while the car is not subscribed to a webhook, see `V3App`).
 - `POST /v3/vehicles/{id}/commands/...` (lock/unlock, charge start/stop/set-limit, navigation
   set-destination) -> a command execution: 200 when it ran, 202 PENDING when the application
   set a `command_delay`; `GET /v3/vehicles/{id}/command-executions/{executionId}` follows it.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import functools
 import json
+import math
 import secrets
 from typing import Any, Final
 import uuid
@@ -112,6 +114,10 @@ class V3App:
 
     `command_delay` (virtual seconds): 0 runs commands at once (200); more answers 202 PENDING
     and the command completes when the clock has moved that far.
+
+    `auto_subscribe` is the Dashboard's "automatically subscribe all vehicles" webhook switch;
+    when it is off, only the vehicles (ids) in `subscribed` have signals, the others answer
+    404 `SIGNALS_NOT_FOUND` on `/signals` and `/signals/{code}`.
     """
 
     client_id: str = DEFAULT_V3_CLIENT_ID
@@ -119,6 +125,8 @@ class V3App:
     application_id: str = DEFAULT_APPLICATION_ID
     token_ttl: int = DEFAULT_TOKEN_TTL
     command_delay: float = 0.0
+    auto_subscribe: bool = True
+    subscribed: set[str] = field(default_factory=set)  # vehicle ids
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expires_at
     executions: dict[str, Execution] = field(default_factory=dict)
 
@@ -142,6 +150,74 @@ def issue_app_token(sim: Simulator) -> str:
     app.tokens = {t: exp for t, exp in app.tokens.items() if exp > now}
     app.tokens[token] = now + app.token_ttl
     return token
+
+
+def settings(sim: Simulator) -> dict[str, Any]:
+    """`GET /sim/v3`: the application's switches and identifiers (never the client secret)."""
+    app = app_of(sim)
+    return {
+        "client_id": app.client_id,
+        "application_id": app.application_id,
+        "auto_subscribe": app.auto_subscribe,
+        "subscribed": sorted(app.subscribed),
+        "command_delay": app.command_delay,
+        "token_ttl": app.token_ttl,
+    }
+
+
+def _command_delay(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("'command_delay' must be a number of seconds")
+    if value < 0:
+        raise ValueError("'command_delay' must be zero or more")
+    return float(value)
+
+
+def _token_ttl(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("'token_ttl' must be a positive whole number of seconds")
+    return value
+
+
+def configure(
+    sim: Simulator,
+    *,
+    auto_subscribe: bool | None = None,
+    subscribed: list[str] | None = None,
+    command_delay: float | None = None,
+    token_ttl: int | None = None,
+) -> V3App:
+    """`POST /sim/v3`: change what is given (all checked first); ValueError when one is wrong.
+
+    `subscribed` replaces the set and takes vehicle keys or ids.
+    """
+    app = app_of(sim)
+    if auto_subscribe is not None and not isinstance(auto_subscribe, bool):
+        raise ValueError("'auto_subscribe' must be true or false")
+    vehicle_ids: set[str] | None = None
+    if subscribed is not None:
+        if not isinstance(subscribed, list) or not all(isinstance(v, str) for v in subscribed):
+            raise ValueError("'subscribed' must be a list of vehicle ids")
+        try:
+            vehicle_ids = {sim.vehicle(v).id for v in subscribed}
+        except KeyError as err:
+            raise ValueError(f"unknown vehicle {err.args[0]}") from None
+    delay = None if command_delay is None else _command_delay(command_delay)
+    ttl = None if token_ttl is None else _token_ttl(token_ttl)
+    if auto_subscribe is not None:
+        app.auto_subscribe = auto_subscribe
+    if vehicle_ids is not None:
+        app.subscribed = vehicle_ids
+    if delay is not None:
+        app.command_delay = delay
+    if ttl is not None:
+        app.token_ttl = ttl
+    return app
+
+
+def subscribe(sim: Simulator, key_or_id: str) -> None:
+    """Subscribe one vehicle (by key or id) to the application's webhook: its signals answer."""
+    app_of(sim).subscribed.add(sim.vehicle(key_or_id).id)
 
 
 def add_user(sim: Simulator, user_id: str, vehicle_keys_or_ids: list[str]) -> None:
@@ -282,6 +358,17 @@ def _vehicle(sim: Simulator, request: web.Request) -> Vehicle:
     return vehicle
 
 
+def _check_subscribed(sim: Simulator, vehicle: Vehicle) -> None:
+    """404 `SIGNALS_NOT_FOUND` for a car not subscribed to a webhook (auto-subscribe off)."""
+    app = app_of(sim)
+    if not app.auto_subscribe and vehicle.id not in app.subscribed:
+        raise SmartcarError(
+            "RESOURCE_NOT_FOUND",
+            "SIGNALS_NOT_FOUND",
+            "No signals are available for this vehicle.",
+        )
+
+
 def _check_rate(sim: Simulator, vehicle: Vehicle) -> None:
     retry_after = sim.meter.retry_after(vehicle.id, sim.clock.timestamp())
     if retry_after is not None:
@@ -323,6 +410,7 @@ async def get_signals(request: web.Request) -> web.StreamResponse:
     """`GET /v3/vehicles/{id}/signals`: every signal the car has; billed once."""
     sim = simulator(request)
     vehicle = _vehicle(sim, request)
+    _check_subscribed(sim, vehicle)
     _check_rate(sim, vehicle)
     billed = True
     try:
@@ -349,6 +437,7 @@ async def get_one_signal(request: web.Request) -> web.StreamResponse:
     """`GET /v3/vehicles/{id}/signals/{code}`: billed once; a code the car lacks -> 501."""
     sim = simulator(request)
     vehicle = _vehicle(sim, request)
+    _check_subscribed(sim, vehicle)
     code = request.match_info["code"].lower()
     if code not in signals.CODES:
         raise SmartcarError("RESOURCE_NOT_FOUND", "SIGNAL_NOT_FOUND", f"No signal {code}.")

@@ -40,6 +40,9 @@ class VehicleState:
     charge_enabled: bool = False  # the car wants to charge when plugged in (START / plug-in)
     charging: bool = False  # derived: energy is flowing now
     charge_state: str | None = None  # CHARGING | FULLY_CHARGED | NOT_CHARGING (no battery: None)
+    # kWh put into the battery in the current (or last) charging session (no battery: None);
+    # a session starts whenever energy starts flowing (plug-in, START, limit raised).
+    charge_energy_kwh: float | None = None
     fuel: float | None = None
     oil_life: float | None = None
     dtcs: list[dict[str, str]] = field(default_factory=list)
@@ -147,6 +150,7 @@ class Vehicle:
         if spec.has_battery:
             state.battery = 0.5
             state.charge_limit = 0.8
+            state.charge_energy_kwh = 0.0
         if spec.has_tank:
             state.fuel = 0.5
             state.oil_life = 0.8
@@ -374,7 +378,7 @@ class Vehicle:
     def _derive_charge(self) -> bool:
         """Recompute `charging`/`charge_state`; True when `charge_state` changed."""
         state = self._state
-        before = state.charge_state
+        before, was_charging = state.charge_state, state.charging
         if state.battery is None or state.charge_limit is None:
             state.charging = False
             state.charge_state = None
@@ -390,6 +394,8 @@ class Vehicle:
         else:
             state.charging = False
             state.charge_state = "NOT_CHARGING"
+        if state.charging and not was_charging:
+            state.charge_energy_kwh = 0.0  # a new session
         return state.charge_state != before
 
     def _charge_rate(self) -> float:
@@ -415,7 +421,10 @@ class Vehicle:
     def _integrate(self, seconds: float) -> None:
         state = self._state
         if state.charging and state.battery is not None and state.charge_limit is not None:
+            before = state.battery
             state.battery = min(state.charge_limit, state.battery + self._charge_rate() * seconds)
+            added = (state.battery - before) * self.spec.battery_kwh
+            state.charge_energy_kwh = (state.charge_energy_kwh or 0.0) + added
         if state.driving and state.target is not None:
             remaining = haversine_km(state.latitude, state.longitude, *state.target)
             km = min(state.speed_kmh * seconds / 3600.0, remaining)

@@ -327,7 +327,7 @@ async def test_permissions_endpoint(
 ) -> None:
     status, body, _ = await _get(http, f"/v2.0/vehicles/{EV_ID}/permissions", auth)
     assert status == 200
-    assert len(body["permissions"]) == 13
+    assert len(body["permissions"]) == 16
     assert "control_charge" in body["permissions"]
-    assert body["paging"] == {"count": 13, "offset": 0}
+    assert body["paging"] == {"count": 16, "offset": 0}
     assert sim.counters["billed"] == {}

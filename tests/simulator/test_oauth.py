@@ -150,6 +150,27 @@ async def test_code_exchange_grants_requested_scope(
         assert (await resp.json())["type"] == "PERMISSION"
 
 
+async def test_tire_thermometer_and_extended_info_permissions(
+    http: aiohttp.ClientSession, sim: Simulator
+) -> None:
+    """Smartcar's read_tires, read_thermometer and read_extended_vehicle_info can be asked for."""
+    scope = "read_tires read_thermometer required:read_extended_vehicle_info"
+    async with http.get("/oauth/authorize", params={**AUTHORIZE, "scope": scope}) as resp:
+        page = await resp.text()
+    for permission, text in (
+        ("read_tires", "Read tire pressure"),
+        ("read_thermometer", "Read temperatures"),
+        ("read_extended_vehicle_info", "Read extended vehicle information"),
+    ):
+        assert f'<li data-permission="{permission}">{text} <code>{permission}</code></li>' in page
+    body = await _exchange(http, await _code(http, scope=scope))
+    async with http.get(
+        f"/v2.0/vehicles/{sim.vehicle('ev').id}/permissions", headers=bearer(body["access_token"])
+    ) as resp:
+        granted = (await resp.json())["permissions"]
+    assert granted == ["read_extended_vehicle_info", "read_thermometer", "read_tires"]
+
+
 async def test_code_is_single_use_and_bound_to_redirect_uri(http: aiohttp.ClientSession) -> None:
     code = await _code(http)
     status, body = await _token(

@@ -798,3 +798,25 @@ def test_v3_get_signals_and_signal(v3_token: str, sim: Simulator) -> None:
         "GET /v3/signals/vehicleidentification-vin": 1,
         "GET /v3/signals/tractionbattery-stateofcharge": 1,
     }
+
+
+def test_v2_retired(v3_token: str, sim: Simulator) -> None:
+    """With v2.0 retired the SDK's v2 calls raise the 410 VERSION error; its v3 calls go on."""
+    sim.v2_retired = True
+    for call in (
+        lambda: smartcar.get_user(v3_token),
+        lambda: smartcar.get_vehicles(v3_token),
+        lambda: smartcar.Vehicle(EV_ID, v3_token).battery(),
+        lambda: smartcar.Vehicle(EV_ID, v3_token).unlock(),
+    ):
+        error = _raises(call)
+        assert (error.status_code, error.type, error.code) == (
+            410,
+            "VERSION",
+            "API_VERSION_RETIRED",
+        )
+        assert error.resolution == {"type": "CONTACT_SUPPORT", "url": None}
+    assert sim.vehicle("ev").state.locked  # the unlock never reached the car
+    signals = smartcar.Vehicle(EV_ID, v3_token).get_signals()["body"]["data"]
+    assert len(signals) > 0
+    assert _billed(sim, EV_ID) == {"GET /v3/signals": 1}

@@ -1,7 +1,9 @@
-"""API v3 over real HTTP: IAM tokens, connections, vehicle, signals, commands, sc-user-id."""
+"""API v3 over real HTTP: IAM tokens, connections, vehicle, signals, commands, sc-user-id,
+webhook subscription and the `/sim/v3` control."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -15,6 +17,7 @@ from smartcar_simulator.v3 import (
     add_user,
     app_of,
     issue_app_token,
+    subscribe,
 )
 from tests.conftest import TEST_NOW
 
@@ -29,7 +32,24 @@ BATTERY_CODES = {
     "charge-ischargingcableconnected",
     "charge-detailedchargingstatus",
     "charge-chargelimits",
+    "charge-ischargingportflapopen",
+    "charge-chargerate",
+    "charge-timetocomplete",
+    "charge-energyadded",
+    "charge-wattage",
 }
+# In ERROR `NOT_CHARGING` (no body) unless energy flows.
+WHILE_CHARGING = {"charge-chargerate", "charge-timetocomplete", "charge-wattage"}
+NOT_CHARGING = {
+    "value": "ERROR",
+    "error": {
+        "type": "VEHICLE_STATE",
+        "code": "NOT_CHARGING",
+        "title": "Vehicle State",
+        "detail": "The vehicle is not charging.",
+    },
+}
+EV_ONLY_CODES = {"closure-fronttrunk"}
 FUEL_CODES = {
     "internalcombustionengine-fuellevel",
     "internalcombustionengine-amountremaining",
@@ -54,6 +74,8 @@ COMMON_CODES = {
     "vehicleidentification-make",
     "vehicleidentification-model",
     "vehicleidentification-year",
+    "diagnostics-dtclist",
+    "diagnostics-dtccount",
 }
 
 
@@ -276,7 +298,7 @@ async def test_vehicle(
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        ("ev", COMMON_CODES | BATTERY_CODES),
+        ("ev", COMMON_CODES | BATTERY_CODES | EV_ONLY_CODES),
         ("phev", COMMON_CODES | BATTERY_CODES | FUEL_CODES),
         ("petrol", COMMON_CODES | FUEL_CODES),
     ],
@@ -286,6 +308,7 @@ async def test_signals_per_car_kind(
 ) -> None:
     vehicle = sim.vehicle(key)
     state, reported_at = vehicle.reported()
+    assert not state.charging  # no car charges at the start
     async with http.get(f"/v3/vehicles/{vehicle.id}/signals", headers=as_user(app_token)) as resp:
         body = await _json(resp, 200)
     by_code = {s["attributes"]["code"]: s for s in body["data"]}
@@ -295,12 +318,16 @@ async def test_signals_per_car_kind(
     for code, signal in by_code.items():
         assert signal["id"] == code
         assert signal["type"] == "signal"
-        assert signal["attributes"]["status"] == {"value": "SUCCESS"}
         assert signal["meta"] == {
             "oemUpdatedAt": iso_ms(reported_at),
             "retrievedAt": iso_ms(TEST_NOW),
         }
         assert signal["attributes"]["group"].lower() == code.split("-")[0]
+        if code in WHILE_CHARGING:
+            assert signal["attributes"]["status"] == NOT_CHARGING
+            assert "body" not in signal["attributes"]
+            continue
+        assert signal["attributes"]["status"] == {"value": "SUCCESS"}
         body_ = signal["attributes"]["body"]
         if "unit" in body_ and body_["unit"] == "percent" and "value" in body_:
             assert 0 <= body_["value"] <= 100
@@ -372,6 +399,348 @@ async def test_single_signal(http: aiohttp.ClientSession, sim: Simulator, app_to
         "GET /v3/signals/vehicleidentification-vin": 1,
         "GET /v3/signals/tractionbattery-stateofcharge": 1,
     }
+
+
+# -- new signals: charging, front trunk, trouble codes -------------------------------------------
+
+
+async def _signal(
+    http: aiohttp.ClientSession, token: str, vehicle_id: str, code: str, status: int = 200
+) -> Any:
+    url = f"/v3/vehicles/{vehicle_id}/signals/{code}"
+    async with http.get(url, headers=as_user(token)) as resp:
+        body = await _json(resp, status)
+    return body["data"]["attributes"] if status == 200 else body
+
+
+def _stamp(age: timedelta) -> str:
+    """A trouble code's timestamp, `age` before the start, as the fleet writes it."""
+    return (TEST_NOW - age).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+PHEV_DTC = {"code": "P0456", "timestamp": _stamp(timedelta(days=5, minutes=47, seconds=20))}
+PETROL_DTC = {
+    "code": "P0420",
+    "timestamp": _stamp(timedelta(days=48, hours=15, minutes=56, seconds=49)),
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (
+            "ev",
+            {
+                "charge-ischargingportflapopen": {"value": False},
+                "charge-energyadded": {"value": 0.0, "unit": "kWh"},
+                "closure-fronttrunk": {"isOpen": False, "isLocked": True},
+                "diagnostics-dtclist": {"values": []},
+                "diagnostics-dtccount": {"value": 0, "unit": "count"},
+            },
+        ),
+        (
+            "phev",
+            {
+                "charge-ischargingportflapopen": {"value": False},
+                "charge-energyadded": {"value": 0.0, "unit": "kWh"},
+                "diagnostics-dtclist": {"values": [PHEV_DTC]},
+                "diagnostics-dtccount": {"value": 1, "unit": "count"},
+            },
+        ),
+        (
+            "petrol",
+            {
+                "diagnostics-dtclist": {"values": [PETROL_DTC]},
+                "diagnostics-dtccount": {"value": 1, "unit": "count"},
+            },
+        ),
+    ],
+)
+async def test_new_signals_parked(
+    http: aiohttp.ClientSession,
+    sim: Simulator,
+    app_token: str,
+    auth: dict[str, str],
+    key: str,
+    expected: dict[str, Any],
+) -> None:
+    """Unplugged cars: bodies of the new signals, ERROR for the charging-only ones, 501 where absent."""
+    vehicle_id = sim.vehicle(key).id
+    async with http.get(f"/v3/vehicles/{vehicle_id}/signals", headers=as_user(app_token)) as resp:
+        listed = {s["id"]: s["attributes"] for s in (await _json(resp, 200))["data"]}
+    for code, body in expected.items():
+        assert listed[code]["status"] == {"value": "SUCCESS"}, code
+        assert listed[code]["body"] == body, code
+        single = await _signal(http, app_token, vehicle_id, code)
+        assert (single["status"], single["body"]) == ({"value": "SUCCESS"}, body)
+
+    has_battery = key != "petrol"
+    for code in sorted(WHILE_CHARGING):
+        if has_battery:
+            assert listed[code] == {
+                "code": code,
+                "name": {
+                    "charge-chargerate": "ChargeRate",
+                    "charge-timetocomplete": "TimeToComplete",
+                    "charge-wattage": "Wattage",
+                }[code],
+                "group": "Charge",
+                "status": NOT_CHARGING,
+            }
+            single = await _signal(http, app_token, vehicle_id, code)  # 200, in ERROR
+            assert single["status"] == NOT_CHARGING
+            assert "body" not in single
+        else:
+            assert code not in listed
+            error = await _signal(http, app_token, vehicle_id, code, 501)
+            assert error["code"] == "VEHICLE_NOT_CAPABLE"
+    if key != "ev":
+        assert "closure-fronttrunk" not in listed
+        error = await _signal(http, app_token, vehicle_id, "closure-fronttrunk", 501)
+        assert error["type"] == "COMPATIBILITY"
+
+    # the trouble codes are the ones v2 serves
+    async with http.get(f"/v2.0/vehicles/{vehicle_id}/diagnostics/dtcs", headers=auth) as resp:
+        v2_codes = (await _json(resp, 200))["activeCodes"]
+    assert listed["diagnostics-dtclist"]["body"]["values"] == v2_codes
+    billed = sim.counters["billed"][vehicle_id]["by_path"]
+    # the list, each single read (ERROR and 501 too) and the v2 read
+    assert billed["GET /v3/signals/charge-wattage"] == 1
+    assert sum(billed.values()) == 1 + len(expected) + 3 + (key != "ev") + 1
+
+
+async def test_trouble_codes_follow_the_car(
+    http: aiohttp.ClientSession, sim: Simulator, app_token: str
+) -> None:
+    sim.vehicle("ev").set(
+        dtcs=["P0300", {"code": "U0100", "timestamp": "2026-10-01T12:00:00.000Z"}]
+    )
+    codes = await _signal(http, app_token, EV_ID, "diagnostics-dtclist")
+    assert codes["body"] == {
+        "values": [
+            {"code": "P0300", "timestamp": iso_ms(TEST_NOW)},
+            {"code": "U0100", "timestamp": "2026-10-01T12:00:00.000Z"},
+        ]
+    }
+    count = await _signal(http, app_token, EV_ID, "diagnostics-dtccount")
+    assert count["body"] == {"value": 2, "unit": "count"}
+
+
+async def test_charging_signals_ev_session(http: aiohttp.ClientSession, sim: Simulator) -> None:
+    """EV 11 kW into 75 kWh at 0.155 kWh/km, from 62 % to the 80 % limit."""
+    ev = sim.vehicle("ev")
+    ev.plug_in()
+
+    async def bodies() -> dict[str, Any]:
+        headers = as_user(issue_app_token(sim))  # the session outlasts a token's hour
+        async with http.get(f"/v3/vehicles/{EV_ID}/signals", headers=headers) as resp:
+            data = (await _json(resp, 200))["data"]
+        return {s["id"]: s["attributes"].get("body", s["attributes"]["status"]) for s in data}
+
+    now = await bodies()
+    assert now["charge-ischarging"] == {"value": True}
+    assert now["charge-ischargingportflapopen"] == {"value": True}
+    assert now["charge-chargerate"] == {"value": 71.0, "unit": "km/h"}  # 11 / 0.155 = 70.97
+    assert now["charge-wattage"] == {"value": 11000.0, "unit": "watts"}
+    assert now["charge-timetocomplete"] == {"value": 74, "unit": "minutes"}  # 13.5 kWh / 11 kW
+    assert now["charge-energyadded"] == {"value": 0.0, "unit": "kWh"}
+
+    sim.clock.advance(600)  # the car reports after 10 minutes: 1.83 kWh more
+    now = await bodies()
+    assert now["tractionbattery-stateofcharge"] == {"value": 64.4, "unit": "percent"}
+    assert now["charge-energyadded"] == {"value": 1.83, "unit": "kWh"}
+    assert now["charge-timetocomplete"] == {"value": 64, "unit": "minutes"}  # 11.67 kWh left
+    assert now["charge-chargerate"] == {"value": 71.0, "unit": "km/h"}
+
+    sim.clock.advance(300)  # between reports: the API still serves the 10-minute report
+    assert (await bodies())["charge-energyadded"] == {"value": 1.83, "unit": "kWh"}
+
+    sim.clock.advance(4500)  # limit reached: the last session stays readable
+    now = await bodies()
+    assert now["charge-detailedchargingstatus"] == {"value": "FULLY_CHARGED"}
+    assert now["charge-energyadded"] == {"value": 13.5, "unit": "kWh"}  # 18 % of 75 kWh
+    for code in WHILE_CHARGING:
+        assert now[code] == NOT_CHARGING, code
+    assert now["charge-ischargingportflapopen"] == {"value": True}  # still plugged in
+
+    ev.unplug()
+    now = await bodies()
+    assert now["charge-ischargingportflapopen"] == {"value": False}
+    assert now["charge-energyadded"] == {"value": 13.5, "unit": "kWh"}
+
+    ev.plug_in()
+    ev.set_charge_limit(0.9)  # energy flows again: a new session
+    now = await bodies()
+    assert now["charge-energyadded"] == {"value": 0.0, "unit": "kWh"}
+    assert now["charge-timetocomplete"] == {"value": 41, "unit": "minutes"}  # 7.5 kWh / 11 kW
+
+
+async def test_charging_signals_phev(
+    http: aiohttp.ClientSession, sim: Simulator, app_token: str
+) -> None:
+    """PHEV 3.6 kW into 18 kWh at 0.26 kWh/km, from 45 % to 100 %."""
+    sim.vehicle("phev").plug_in()
+    rate = await _signal(http, app_token, PHEV_ID, "charge-chargerate")
+    assert (rate["status"], rate["body"]) == ({"value": "SUCCESS"}, {"value": 13.8, "unit": "km/h"})
+    watts = await _signal(http, app_token, PHEV_ID, "charge-wattage")
+    assert watts["body"] == {"value": 3600.0, "unit": "watts"}
+    minutes = await _signal(http, app_token, PHEV_ID, "charge-timetocomplete")
+    assert minutes["body"] == {"value": 165, "unit": "minutes"}  # 9.9 kWh / 3.6 kW
+    assert sim.counters["billed"][PHEV_ID]["by_path"] == {
+        "GET /v3/signals/charge-chargerate": 1,
+        "GET /v3/signals/charge-wattage": 1,
+        "GET /v3/signals/charge-timetocomplete": 1,
+    }
+
+
+# -- webhook subscription -------------------------------------------------------------------------
+
+
+def _signals_not_found(request_id: str) -> dict[str, Any]:
+    return {
+        "type": "RESOURCE_NOT_FOUND",
+        "code": "SIGNALS_NOT_FOUND",
+        "description": "No signals are available for this vehicle.",
+        "docURL": "https://smartcar.com/docs/errors/api-errors/resource-not-found-errors"
+        "#signals-not-found",
+        "statusCode": 404,
+        "resolution": {"type": None},
+        "suggestedUserMessage": "The requested resource could not be found.",
+        "requestId": request_id,
+        "title": "Resource Not Found",
+        "detail": "No signals are available for this vehicle.",
+        "status": 404,
+    }
+
+
+async def test_signals_need_a_subscription(
+    http: aiohttp.ClientSession, sim: Simulator, app_token: str
+) -> None:
+    app = app_of(sim)
+    assert (app.auto_subscribe, app.subscribed) == (True, set())
+    app.auto_subscribe = False
+    headers = as_user(app_token)
+    for path in ("signals", "signals/closure-islocked", "signals/no-such-signal"):
+        async with http.get(f"/v3/vehicles/{EV_ID}/{path}", headers=headers) as resp:
+            error = await _json(resp, 404)
+            assert error == _signals_not_found(resp.headers["sc-request-id"]), path
+    # other v3 calls are not affected
+    async with http.get(f"/v3/vehicles/{EV_ID}", headers=headers) as resp:
+        assert resp.status == 200
+    async with http.post(f"/v3/vehicles/{EV_ID}/commands/security/unlock", headers=headers) as resp:
+        assert resp.status == 200
+    async with http.get("/v3/connections", headers=bearer(app_token)) as resp:
+        assert resp.status == 200
+    assert sim.counters["billed"] == {
+        EV_ID: {"total": 1, "by_path": {"POST /v3/commands/security/unlock": 1}}
+    }
+
+    subscribe(sim, "ev")  # nothing else needed
+    async with http.get(f"/v3/vehicles/{EV_ID}/signals/closure-islocked", headers=headers) as resp:
+        assert (await _json(resp, 200))["data"]["attributes"]["body"] == {"value": False}
+    async with http.get(f"/v3/vehicles/{PHEV_ID}/signals", headers=headers) as resp:
+        assert (await _json(resp, 404))["code"] == "SIGNALS_NOT_FOUND"
+
+    app.auto_subscribe = True  # the Dashboard switch: every car
+    async with http.get(f"/v3/vehicles/{PHEV_ID}/signals", headers=headers) as resp:
+        assert resp.status == 200
+    assert sim.counters["billed"][PHEV_ID] == {"total": 1, "by_path": {"GET /v3/signals": 1}}
+
+
+async def test_subscription_checked_after_auth_and_vehicle(
+    http: aiohttp.ClientSession, sim: Simulator, app_token: str
+) -> None:
+    app_of(sim).auto_subscribe = False
+    async with http.get(f"/v3/vehicles/{EV_ID}/signals", headers=bearer("nonsense")) as resp:
+        assert (await _json(resp, 401))["type"] == "AUTHENTICATION"
+    add_user(sim, OTHER_USER, ["petrol"])
+    async with http.get(
+        f"/v3/vehicles/{EV_ID}/signals", headers=as_user(app_token, OTHER_USER)
+    ) as resp:
+        assert (await _json(resp, 404))["code"] == "VEHICLE_NOT_FOUND"
+
+
+# -- /sim/v3 ------------------------------------------------------------------------------------
+
+
+async def test_control_v3_settings(
+    http: aiohttp.ClientSession, sim: Simulator, app_token: str
+) -> None:
+    defaults = {
+        "client_id": DEFAULT_V3_CLIENT_ID,
+        "application_id": app_of(sim).application_id,
+        "auto_subscribe": True,
+        "subscribed": [],
+        "command_delay": 0.0,
+        "token_ttl": 3600,
+    }
+    async with http.get("/sim/v3") as resp:
+        text = await resp.text()
+        assert await _json(resp, 200) == defaults
+    assert DEFAULT_V3_CLIENT_SECRET not in text
+
+    async with http.post("/sim/v3", json={"auto_subscribe": False}) as resp:
+        assert await _json(resp, 200) == {**defaults, "auto_subscribe": False}
+    headers = as_user(app_token)
+    async with http.get(f"/v3/vehicles/{PHEV_ID}/signals", headers=headers) as resp:
+        assert (await _json(resp, 404))["code"] == "SIGNALS_NOT_FOUND"
+    async with http.post("/sim/v3", json={"subscribed": ["phev", EV_ID]}) as resp:
+        changed = await _json(resp, 200)
+    assert changed["subscribed"] == sorted([PHEV_ID, EV_ID])
+    assert changed["auto_subscribe"] is False  # a partial update keeps the rest
+    async with http.get(f"/v3/vehicles/{PHEV_ID}/signals", headers=headers) as resp:
+        assert resp.status == 200
+    async with http.get(f"/v3/vehicles/{PETROL_ID}/signals", headers=headers) as resp:
+        assert resp.status == 404
+
+    async with http.post("/sim/v3", json={"command_delay": 30, "token_ttl": 600}) as resp:
+        changed = await _json(resp, 200)
+    assert (changed["command_delay"], changed["token_ttl"]) == (30.0, 600)
+    async with http.post(f"/v3/vehicles/{EV_ID}/commands/security/unlock", headers=headers) as resp:
+        assert (await _json(resp, 202))["data"]["attributes"]["status"] == {"value": "PENDING"}
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": DEFAULT_V3_CLIENT_ID,
+        "client_secret": DEFAULT_V3_CLIENT_SECRET,
+    }
+    async with await _token(http, json=body) as resp:
+        assert (await _json(resp, 200))["expires_in"] == 600
+
+    async with http.post("/sim/v3", json={"auto_subscribe": True, "subscribed": []}) as resp:
+        assert await _json(resp, 200) == {**defaults, "command_delay": 30.0, "token_ttl": 600}
+    async with http.get(f"/v3/vehicles/{PETROL_ID}/signals", headers=headers) as resp:
+        assert resp.status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"auto_subscribe": "yes"}, "'auto_subscribe' must be true or false"),
+        ({"subscribed": "ev"}, "'subscribed' must be a list of vehicle ids"),
+        ({"subscribed": ["ev", "no-such-car"]}, "unknown vehicle no-such-car"),
+        ({"command_delay": -1}, "'command_delay' must be zero or more"),
+        ({"command_delay": True}, "'command_delay' must be a number of seconds"),
+        ({"token_ttl": 0}, "'token_ttl' must be a positive whole number of seconds"),
+        ({"token_ttl": 1.5}, "'token_ttl' must be a positive whole number of seconds"),
+        ({"client_secret": "x"}, "unknown fields: client_secret"),
+    ],
+)
+async def test_control_v3_rejects(
+    http: aiohttp.ClientSession, sim: Simulator, body: dict[str, Any], message: str
+) -> None:
+    """A bad field changes nothing, not even the good fields beside it."""
+    sent = {"auto_subscribe": False, "command_delay": 5, **body}  # good fields, unless overridden
+    async with http.post("/sim/v3", json=sent) as resp:
+        assert await _json(resp, 400) == {"error": message}
+    app = app_of(sim)
+    assert (app.auto_subscribe, app.subscribed, app.command_delay, app.token_ttl) == (
+        True,
+        set(),
+        0.0,
+        3600,
+    )
+    async with http.post("/sim/v3", data="not json") as resp:
+        assert resp.status == 400
 
 
 # -- sc-user-id ---------------------------------------------------------------------------------
