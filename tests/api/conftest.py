@@ -19,16 +19,19 @@ from aiohttp import web
 import pytest
 
 from custom_components.smartcar.api import (
+    AbstractAuth,
+    ApplicationTokenAuth,
     BatchResult,
     Signal,
     SignalReading,
     SmartcarClient,
     SmartcarOAuth,
+    SmartcarV3Client,
     StaticAuth,
     UnitSystem,
 )
-from smartcar_simulator import Simulator, SimulatorServer
-from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID
+from smartcar_simulator import Simulator, SimulatorServer, v3 as sim_v3
+from tests.const import CLIENT_ID, CLIENT_SECRET, EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
 VEHICLE_IDS = [EV_ID, PHEV_ID, PETROL_ID]
 REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
@@ -263,3 +266,116 @@ def closed_port(socket_enabled: None) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# -- API v3 ------------------------------------------------------------------------------------
+
+V3ClientFactory = Callable[..., SmartcarV3Client]
+
+
+@pytest.fixture
+def make_v3_client(
+    simulator: Simulator, sim_url: str, session: aiohttp.ClientSession
+) -> V3ClientFactory:
+    """A v3 client on the simulator: `make_v3_client(user_id=..., unit_system=..., auth=...)`.
+
+    Its `ApplicationTokenAuth` (the default) reads the simulator's virtual clock.
+    """
+
+    def build(
+        *,
+        user_id: str = USER_ID,
+        auth: AbstractAuth | None = None,
+        unit_system: UnitSystem = UnitSystem.METRIC,
+        command_poll_interval: float = 0.01,
+        command_timeout: float = 10.0,
+        timeout: float = 10.0,
+    ) -> SmartcarV3Client:
+        if auth is None:
+            auth = make_v3_auth(simulator, sim_url, session)
+        return SmartcarV3Client(
+            session,
+            auth,
+            user_id=user_id,
+            api_url=f"{sim_url}/v3",
+            management_url=f"{sim_url}/v3",
+            unit_system=unit_system,
+            timeout=timeout,
+            command_poll_interval=command_poll_interval,
+            command_timeout=command_timeout,
+        )
+
+    return build
+
+
+def make_v3_auth(
+    simulator: Simulator,
+    sim_url: str,
+    session: aiohttp.ClientSession,
+    *,
+    client_secret: str | None = None,
+    margin: float = 300.0,
+) -> ApplicationTokenAuth:
+    """The application token source of the simulator's v3 application."""
+    app = sim_v3.app_of(simulator)
+    return ApplicationTokenAuth(
+        session,
+        client_id=app.client_id,
+        client_secret=app.client_secret if client_secret is None else client_secret,
+        iam_url=f"{sim_url}/oauth2/token",
+        clock=simulator.clock.timestamp,
+        margin=margin,
+    )
+
+
+@pytest.fixture
+def v3_client(make_v3_client: V3ClientFactory) -> SmartcarV3Client:
+    """A metric v3 client for the simulator's user."""
+    return make_v3_client()
+
+
+@pytest.fixture
+def v3_stub_client(stub: StubServer, session: aiohttp.ClientSession) -> SmartcarV3Client:
+    """A v3 client whose vehicle and management URLs point at the stub (a fixed token)."""
+    return SmartcarV3Client(
+        session,
+        StaticAuth("stub-app-token"),
+        user_id=USER_ID,
+        api_url=f"{stub.url}/v3",
+        management_url=f"{stub.url}/v3",
+        timeout=5.0,
+        command_poll_interval=0.01,
+        command_timeout=5.0,
+    )
+
+
+def v3_signal(
+    code: str,
+    body: Any = None,
+    *,
+    error: dict[str, Any] | None = None,
+    updated: str = "2026-11-02T07:55:00.000Z",
+    retrieved: str = "2026-11-02T08:00:00.000Z",
+) -> dict[str, Any]:
+    """One v3 signal resource as `GET /signals` lists it (ERROR when `error` is given)."""
+    attributes: dict[str, Any] = {"code": code, "name": code, "group": code.partition("-")[0]}
+    if error is not None:
+        attributes["status"] = {"value": "ERROR", "error": error}
+    else:
+        attributes["status"] = {"value": "SUCCESS"}
+    if body is not None:
+        attributes["body"] = body
+    return {
+        "id": code,
+        "type": "signal",
+        "attributes": attributes,
+        "meta": {"oemUpdatedAt": updated, "retrievedAt": retrieved},
+    }
+
+
+def v3_signals(*items: dict[str, Any]) -> dict[str, Any]:
+    """A `GET /signals` answer holding these signals."""
+    return {
+        "data": list(items),
+        "meta": {"totalCount": len(items), "pageSize": len(items), "pageNumber": 1},
+    }

@@ -58,6 +58,9 @@ ALL_SCOPE = [
     "read_engine_oil",
     "read_diagnostics",
     "control_navigation",
+    "read_tires",
+    "read_thermometer",
+    "read_extended_vehicle_info",
 ]
 
 
@@ -126,10 +129,10 @@ async def test_permissions(make_client: ClientFactory, simulator: Simulator) -> 
 async def test_permissions_follow_pages(
     client: SmartcarClient, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """13 permissions in pages of 5 take three requests and lose none."""
+    """16 permissions in pages of 5 take four requests and lose none."""
     monkeypatch.setattr(client_module, "_PAGE_SIZE", 5)
     assert await client.async_get_permissions(PHEV_ID) == frozenset(ALL_SCOPE)
-    assert http_requests(simulator)["GET /v2.0/vehicles/{id}/permissions"] == 3
+    assert http_requests(simulator)["GET /v2.0/vehicles/{id}/permissions"] == 4
 
 
 async def test_permissions_reflect_denials(client: SmartcarClient, simulator: Simulator) -> None:
@@ -144,7 +147,7 @@ async def test_permissions_reflect_denials(client: SmartcarClient, simulator: Si
 
 async def test_read_every_signal(client: SmartcarClient, simulator: Simulator) -> None:
     """Every signal of the PHEV (it has them all) in one batch matches the simulated truth."""
-    result = await client.async_batch(PHEV_ID, list(Signal))
+    result = await client.async_batch(PHEV_ID, sorted(SmartcarClient.signals))
     assert batch_errors(result) == {}
     readings = batch_readings(result)
     data_age = TEST_NOW - timedelta(seconds=780)

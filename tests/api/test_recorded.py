@@ -278,7 +278,7 @@ async def test_replay_through_the_client(
     entry = _load(path)[0]
     assert entry["method"] == "post"
     assert entry["vehicle_path"] == "/batch"
-    wanted = list(Signal)
+    wanted = sorted(SmartcarClient.signals)
     side_effect = entry.get("side_effect")
     if side_effect is not None:
         error_class = getattr(aiohttp, side_effect.removeprefix("aiohttp."))

@@ -253,6 +253,8 @@ _PARSERS: Final[dict[Signal, Callable[[_Fields, Meta], SignalReading]]] = {
 
 def parse_reading(signal: Signal, body: object, meta: Meta) -> SignalReading:
     """Parse one signal body (a batch item, or one kept in storage)."""
+    if signal not in PATHS:
+        raise SmartcarResponseError(f"{signal.value}: not a signal of API v2.0")
     return _PARSERS[signal](_Fields(body, PATHS[signal]), meta)
 
 

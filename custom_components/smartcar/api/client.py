@@ -23,6 +23,7 @@ from .const import (
     UnitSystem,
 )
 from .errors import (
+    SmartcarCompatibilityError,
     SmartcarError,
     SmartcarInvalidArgumentError,
     SmartcarResponseError,
@@ -216,9 +217,23 @@ class SmartcarClient:
 
     async def async_batch(self, vehicle_id: str, signals: Iterable[Signal]) -> BatchResult:
         """`POST /batch`: read several signals at once; each keeps its own outcome."""
-        wanted = list(dict.fromkeys(signals))
+        asked = list(dict.fromkeys(signals))
+        # Signals only API v3 has are no path of v2.0: the car cannot answer them here.
+        wanted = [s for s in asked if s in _v2.PATHS]
+        results: dict[Signal, SignalResult] = {
+            s: SignalResult(
+                signal=s,
+                error=SmartcarCompatibilityError(
+                    status=501,
+                    code="NOT_IN_API_VERSION",
+                    description=f"{s.value}: only API v3 reads it",
+                ),
+            )
+            for s in asked
+            if s not in _v2.PATHS
+        }
         if not wanted:
-            return BatchResult(results={})
+            return BatchResult(results=results)
         raw = await self._vehicle(
             "POST",
             vehicle_id,
@@ -229,7 +244,6 @@ class SmartcarClient:
         if not isinstance(body, Mapping) or not isinstance(body.get("responses"), list):
             raise SmartcarResponseError("/batch: no responses list")
         request_id = raw.headers.get("sc-request-id")
-        results: dict[Signal, SignalResult] = {}
         for item in body["responses"]:
             if not isinstance(item, Mapping):
                 continue

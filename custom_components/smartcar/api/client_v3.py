@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable, Mapping
-import time
+import math
 from typing import Any, Final
 
 import aiohttp
@@ -243,10 +243,11 @@ class SmartcarV3Client:
             json_body=body,
         )
         execution_id, result = _v3.parse_command(raw.body)
-        deadline = time.monotonic() + self._command_timeout
+        looks = max(1, math.ceil(self._command_timeout / max(self._poll_interval, 1e-3)))
         while result.status == "pending" and execution_id is not None:
-            if time.monotonic() >= deadline:
+            if looks == 0:
                 return result
+            looks -= 1
             await asyncio.sleep(self._poll_interval)
             raw = await self._request(
                 "GET",
