@@ -6,6 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
+    ConfigEntryError,
     ConfigEntryNotReady,
     OAuth2TokenRequestBaseError,
     OAuth2TokenRequestReauthError,
@@ -22,13 +23,19 @@ from homeassistant.util import dt as dt_util
 from . import issues
 from .api import (
     AbstractAuth,
+    ApiVersion,
+    ApplicationTokenAuth,
     SmartcarAuthenticationError,
     SmartcarClient,
     SmartcarConnectionError,
     SmartcarError,
+    SmartcarV3Client,
+    SmartcarVersionRetiredError,
     UnitSystem,
+    VehicleApi,
 )
-from .const import CONF_UNIT_SYSTEM, DOMAIN
+from .config_flow import async_register_connect_view
+from .const import CONF_API_VERSION, CONF_UNIT_SYSTEM, CONF_USER_ID, DOMAIN
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator, SmartcarRuntimeData
 from .endpoints import CONFIG_SCHEMA as CONFIG_SCHEMA, get_endpoints, set_endpoints
 from .services import async_setup_services
@@ -70,20 +77,56 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     if DOMAIN in config:
         set_endpoints(hass, config[DOMAIN])
     async_setup_services(hass)
+    async_register_connect_view(hass)
     return True
+
+
+def is_v3(entry: SmartcarConfigEntry) -> bool:
+    """Whether the entry's application speaks API v3 (no tokens stored, a user id instead)."""
+    return entry.data.get(CONF_API_VERSION) == ApiVersion.V3.value
+
+
+async def _async_client(hass: HomeAssistant, entry: SmartcarConfigEntry) -> VehicleApi:
+    """The client for the entry's API version."""
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    endpoints = get_endpoints(hass)
+    session = async_get_clientsession(hass)
+    unit_system = UnitSystem(entry.options.get(CONF_UNIT_SYSTEM, UnitSystem.METRIC))
+    if is_v3(entry):
+        credentials = (
+            getattr(implementation, "client_id", None),
+            getattr(implementation, "client_secret", None),
+        )
+        client_id, client_secret = credentials
+        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+        auth = ApplicationTokenAuth(
+            session,
+            client_id=client_id,
+            client_secret=client_secret,
+            iam_url=endpoints.iam_url,
+            clock=lambda: dt_util.utcnow().timestamp(),
+        )
+        return SmartcarV3Client(
+            session,
+            auth,
+            user_id=entry.data[CONF_USER_ID],
+            api_url=endpoints.vehicle_api_url,
+            management_url=endpoints.management_url,
+            unit_system=unit_system,
+        )
+    return SmartcarClient(
+        session,
+        OAuth2Auth(OAuth2Session(hass, entry, implementation)),
+        api_url=endpoints.api_url,
+        management_url=endpoints.management_url,
+        unit_system=unit_system,
+    )
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Set up one Smartcar user: a device and a coordinator per vehicle."""
-    implementation = await async_get_config_entry_implementation(hass, entry)
-    endpoints = get_endpoints(hass)
-    client = SmartcarClient(
-        async_get_clientsession(hass),
-        OAuth2Auth(OAuth2Session(hass, entry, implementation)),
-        api_url=endpoints.api_url,
-        management_url=endpoints.management_url,
-        unit_system=UnitSystem(entry.options.get(CONF_UNIT_SYSTEM, UnitSystem.METRIC)),
-    )
+    client = await _async_client(hass, entry)
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()
 
@@ -98,11 +141,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
                 memory.attributes = await client.async_get_attributes(vehicle_id)
                 memory.usage.add(dt_util.utcnow(), 1)
                 store.async_schedule_save()
-            vehicles.append(Vehicle(vehicle_id, memory.attributes, permissions))
+            vehicles.append(
+                Vehicle(vehicle_id, memory.attributes, permissions, api_signals=client.signals)
+            )
     except SmartcarAuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="auth_failed"
         ) from err
+    except SmartcarVersionRetiredError as err:
+        issues.version_retired(hass, entry.entry_id, entry.title)
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="v2_retired") from err
     except SmartcarError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
@@ -121,7 +169,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         )
         if not coordinator.restored:
             # First time: one batch of everything granted tells what the car supports.
-            await coordinator.async_config_entry_first_refresh()
+            try:
+                await coordinator.async_config_entry_first_refresh()
+            except ConfigEntryNotReady:
+                # A v3 car without signals until it is subscribed to a webhook still sets
+                # up: its repair says what to do and its data comes once it is done.
+                if not coordinator.signals_unavailable:
+                    raise
         coordinators[vehicle.id] = coordinator
 
     _remove_gone_vehicles(hass, entry, set(coordinators))

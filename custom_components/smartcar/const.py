@@ -15,9 +15,15 @@ CONF_CONNECT_URL: Final = "connect_url"
 CONF_TOKEN_URL: Final = "token_url"
 CONF_API_URL: Final = "api_url"
 CONF_MANAGEMENT_URL: Final = "management_url"
+CONF_IAM_URL: Final = "iam_url"
+CONF_VEHICLE_API_URL: Final = "vehicle_api_url"
 
 # Config entry data and options.
 CONF_MODE: Final = "mode"
+# API v3 entries: no tokens stored, the Smartcar user and the application's Connect id.
+CONF_API_VERSION: Final = "api_version"
+CONF_APPLICATION_ID: Final = "application_id"
+CONF_USER_ID: Final = "user_id"
 CONF_UNIT_SYSTEM: Final = "unit_system"
 CONF_MONTHLY_BUDGET: Final = "monthly_budget"
 CONF_MIN_INTERVAL: Final = "min_interval"
@@ -44,6 +50,13 @@ SCOPES: Final[tuple[Permission, ...]] = (
     Permission.READ_ENGINE_OIL,
     Permission.READ_DIAGNOSTICS,
     Permission.CONTROL_NAVIGATION,
+)
+# API v3 reads more: tyres, temperatures, the 12 V battery.
+SCOPES_V3: Final[tuple[Permission, ...]] = (
+    *SCOPES,
+    Permission.READ_TIRES,
+    Permission.READ_THERMOMETER,
+    Permission.READ_EXTENDED_VEHICLE_INFO,
 )
 
 ATTR_LATITUDE: Final = "latitude"

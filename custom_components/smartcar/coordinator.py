@@ -36,7 +36,6 @@ from .api import (
     SmartcarApiError,
     SmartcarAuthenticationError,
     SmartcarBillingError,
-    SmartcarClient,
     SmartcarCompatibilityError,
     SmartcarConnectionError,
     SmartcarError,
@@ -44,8 +43,11 @@ from .api import (
     SmartcarNotFoundError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
+    SmartcarSignalsUnavailableError,
     SmartcarTimeoutError,
     SmartcarVehicleStateError,
+    SmartcarVersionRetiredError,
+    VehicleApi,
 )
 from .const import (
     CONF_MIN_INTERVAL,
@@ -66,7 +68,7 @@ type SmartcarConfigEntry = ConfigEntry[SmartcarRuntimeData]
 class SmartcarRuntimeData:
     """What a loaded entry holds."""
 
-    client: SmartcarClient
+    client: VehicleApi
     store: SmartcarStore
     account: Account
     coordinators: dict[str, SmartcarCoordinator]
@@ -91,7 +93,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self,
         hass: HomeAssistant,
         entry: SmartcarConfigEntry,
-        client: SmartcarClient,
+        client: VehicleApi,
         vehicle: Vehicle,
         *,
         store: SmartcarStore,
@@ -114,11 +116,18 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self.scheduler.policy.restore(memory.learnt)
         self._store = store
         readings: dict[Signal, SignalReading] = {}
+        stored = bool(memory.raw)
         for signal, raw in list(memory.raw.items()):
             try:
                 readings[signal] = client.restore_reading(signal, raw)
             except SmartcarError:
+                # Corrupt: forgotten, and read again at the next look as if never read.
                 del memory.raw[signal]
+                memory.polled.pop(signal, None)
+        if stored and not readings:
+            # Nothing readable: written by the other API version (the entry moved to v3),
+            # so the car is looked at afresh, as if new.
+            memory.polled.clear()
         self.data = VehicleData(readings=readings)
         self.restored = bool(memory.polled)
         # Paths refused for lack of permission: not asked again until the entry reloads
@@ -136,6 +145,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         # Registry entries (domain, unique id) of the entities showing each signal: removed
         # for good when the car turns out not to have that signal (COMPATIBILITY).
         self._signal_entities: dict[Signal, set[tuple[str, str]]] = {}
+        # API v3: Smartcar has no signals for the car yet (not subscribed to a webhook).
+        self._signals_unavailable = False
 
     # --- what to ask for ---------------------------------------------------------------
 
@@ -143,6 +154,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     def next_poll(self) -> datetime | None:
         """When the scheduler looks at the car next."""
         return self.scheduler.next_check
+
+    @property
+    def signals_unavailable(self) -> bool:
+        """API v3 has no signals for this car yet (not subscribed to a webhook)."""
+        return self._signals_unavailable
 
     @property
     def unanswerable(self) -> frozenset[Signal]:
@@ -199,6 +215,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             previous=self._previous,
             usage=self._memory.usage,
             last_poll=self._last_poll,
+            reads_all=self.client.reads_all,
         )
 
     def _follow_schedule(self, now: datetime) -> None:
@@ -274,7 +291,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             )
             return self.data
         except SmartcarBillingError:
-            self._count(now, len(wanted), command=command)
+            self._count(now, self.client.cost(wanted), command=command)
             self.scheduler.billing_stopped(now)
             self._follow_schedule(now)
             LOGGER.warning("%s: Smartcar's request limit is reached", self.vehicle.name)
@@ -284,9 +301,40 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             return self.data
         except SmartcarVehicleStateError as err:
             # The car is asleep or busy: the last values stay, with their data age.
-            self._count(now, len(wanted), command=command)
+            self._count(now, self.client.cost(wanted), command=command)
             LOGGER.debug("%s: %s", self.vehicle.name, err)
             return self.data
+        except SmartcarSignalsUnavailableError as err:
+            # API v3: the car is connected but Smartcar has no signals for it until it is
+            # subscribed to a webhook. Not billed (assumed); tried again with the backoff, so
+            # the data arrives once the user switched it on, without a reload.
+            retry = self.scheduler.failed(now)
+            self._follow_schedule(now)
+            if not self._signals_unavailable:
+                self._signals_unavailable = True
+                LOGGER.warning(
+                    "%s: Smartcar has no signals for this car yet; subscribe it to a webhook "
+                    "in Smartcar's dashboard (see the repair)",
+                    self.vehicle.name,
+                )
+            issues.signals_unavailable(
+                self.hass, self.config_entry.entry_id, self.vehicle.id, self.vehicle.name
+            )
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="signals_unavailable",
+                translation_placeholders={"vehicle": self.vehicle.name},
+                retry_after=retry.total_seconds(),
+            ) from err
+        except SmartcarVersionRetiredError as err:
+            issues.version_retired(self.hass, self.config_entry.entry_id, self.config_entry.title)
+            retry = self.scheduler.failed(now)
+            self._follow_schedule(now)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="v2_retired",
+                retry_after=retry.total_seconds(),
+            ) from err
         except SmartcarNotFoundError as err:
             # The vehicle left the account: setup removes its device.
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
@@ -300,7 +348,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 err, SmartcarTimeoutError
             ):
                 # Whatever reached Smartcar may be billed; a refused connection is not.
-                self._count(now, len(wanted), command=command)
+                self._count(now, self.client.cost(wanted), command=command)
             retry = self.scheduler.failed(now)
             self._follow_schedule(now)
             raise UpdateFailed(
@@ -309,7 +357,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 translation_placeholders={"error": str(err)},
                 retry_after=retry.total_seconds(),
             ) from err
-        self._count(now, len(wanted), command=command)
+        self._count(now, self.client.cost(wanted), command=command)
+        if self._signals_unavailable:
+            self._signals_unavailable = False
+            LOGGER.info("%s: Smartcar has signals for this car now", self.vehicle.name)
+            issues.clear_signals_unavailable(self.hass, self.config_entry.entry_id, self.vehicle.id)
         if self.scheduler.answered():
             issues.clear_billing_limit(self.hass, self.config_entry.entry_id, self.vehicle.id)
         self._last_poll = now

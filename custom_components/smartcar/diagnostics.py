@@ -23,6 +23,8 @@ TO_REDACT = {
     "request_id",
     "unique_id",
     "unlock_pin",
+    "user_id",
+    "application_id",
 }
 
 
@@ -60,6 +62,7 @@ async def async_get_config_entry_diagnostics(
     return async_redact_data(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "api_version": entry.runtime_data.client.api_version.value,
             "vehicles": vehicles,
         },
         TO_REDACT,

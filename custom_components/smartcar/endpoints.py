@@ -9,18 +9,35 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .api import DEFAULT_API_URL, DEFAULT_CONNECT_URL, DEFAULT_MANAGEMENT_URL, DEFAULT_TOKEN_URL
-from .const import CONF_API_URL, CONF_CONNECT_URL, CONF_MANAGEMENT_URL, CONF_TOKEN_URL, DOMAIN
+from .api import (
+    DEFAULT_API_URL,
+    DEFAULT_CONNECT_URL,
+    DEFAULT_IAM_URL,
+    DEFAULT_MANAGEMENT_URL,
+    DEFAULT_TOKEN_URL,
+    DEFAULT_VEHICLE_API_URL,
+)
+from .const import (
+    CONF_API_URL,
+    CONF_CONNECT_URL,
+    CONF_IAM_URL,
+    CONF_MANAGEMENT_URL,
+    CONF_TOKEN_URL,
+    CONF_VEHICLE_API_URL,
+    DOMAIN,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
-    """The four Smartcar base URLs the integration talks to."""
+    """The Smartcar URLs the integration talks to (API v2.0 and v3)."""
 
     connect_url: str = DEFAULT_CONNECT_URL
     token_url: str = DEFAULT_TOKEN_URL
     api_url: str = DEFAULT_API_URL
     management_url: str = DEFAULT_MANAGEMENT_URL
+    iam_url: str = DEFAULT_IAM_URL
+    vehicle_api_url: str = DEFAULT_VEHICLE_API_URL
 
 
 DATA_ENDPOINTS: HassKey[Endpoints] = HassKey(f"{DOMAIN}_endpoints")
@@ -33,6 +50,8 @@ CONFIG_SCHEMA = vol.Schema(
                 vol.Optional(CONF_TOKEN_URL, default=DEFAULT_TOKEN_URL): cv.url,
                 vol.Optional(CONF_API_URL, default=DEFAULT_API_URL): cv.url,
                 vol.Optional(CONF_MANAGEMENT_URL, default=DEFAULT_MANAGEMENT_URL): cv.url,
+                vol.Optional(CONF_IAM_URL, default=DEFAULT_IAM_URL): cv.url,
+                vol.Optional(CONF_VEHICLE_API_URL, default=DEFAULT_VEHICLE_API_URL): cv.url,
             }
         )
     },
@@ -47,6 +66,8 @@ def set_endpoints(hass: HomeAssistant, config: dict[str, str]) -> None:
         token_url=config[CONF_TOKEN_URL],
         api_url=config[CONF_API_URL],
         management_url=config[CONF_MANAGEMENT_URL],
+        iam_url=config[CONF_IAM_URL],
+        vehicle_api_url=config[CONF_VEHICLE_API_URL],
     )
 
 

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import async_get_current_platform
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import CommandResult, Permission, Signal, SignalReading, SmartcarClient
+from .api import CommandResult, Permission, Signal, SignalReading, VehicleApi
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartcarCoordinator
 
@@ -45,6 +45,13 @@ class SmartcarEntityDescription(EntityDescription, Generic[R_co]):  # noqa: UP04
         """The reading as this description's model; None (unknown) for any other."""
         return reading if isinstance(reading, self.reading_type) else None
 
+    def reported(self, reading: SignalReading | None) -> bool:
+        """Whether the car reports what this entity shows (True until a reading says not).
+
+        Platforms override it for values some cars of a signal lack (a frunk).
+        """
+        return True
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SmartcarCommand[R: SignalReading]:
@@ -54,7 +61,7 @@ class SmartcarCommand[R: SignalReading]:
     the one shown as soon as the command was accepted, until the car's answer confirms it.
     """
 
-    send: Callable[[SmartcarClient, str], Awaitable[CommandResult]]
+    send: Callable[[VehicleApi, str], Awaitable[CommandResult]]
     expect: Callable[[R | None], R]
 
 
@@ -165,6 +172,8 @@ def creatable(
 ) -> bool:
     """Whether this vehicle can have this entity: permissions granted, signal supported."""
     if description.signal not in coordinator.available_signals:
+        return False
+    if not description.reported(coordinator.data.reading(description.signal)):
         return False
     return description.control is None or coordinator.vehicle.granted(description.control)
 

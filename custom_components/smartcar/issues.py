@@ -45,6 +45,39 @@ def clear_billing_limit(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> 
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id, vehicle_id, "billing"))
 
 
+def signals_unavailable(hass: HomeAssistant, entry_id: str, vehicle_id: str, vehicle: str) -> None:
+    """API v3 has no signals for a connected car: it is not subscribed to a webhook."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry_id, vehicle_id, "signals_unavailable"),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="signals_unavailable",
+        translation_placeholders={"vehicle": vehicle},
+        learn_more_url="https://dashboard.smartcar.com/",
+    )
+
+
+def clear_signals_unavailable(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> None:
+    """The car's signals arrive."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id, vehicle_id, "signals_unavailable"))
+
+
+def version_retired(hass: HomeAssistant, entry_id: str, title: str) -> None:
+    """Smartcar no longer serves API v2.0 to the entry's application: move to v3."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{entry_id}_v2_retired",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="v2_retired",
+        translation_placeholders={"entry": title},
+        learn_more_url="https://dashboard.smartcar.com/",
+    )
+
+
 def clear_entry(hass: HomeAssistant, entry_id: str) -> None:
     """Forget every issue of an entry (at setup: what still holds is raised again)."""
     registry = ir.async_get(hass)

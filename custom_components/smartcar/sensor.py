@@ -1,4 +1,5 @@
-"""Sensors: battery, ranges, odometer, fuel, oil, charging state, charge limit, codes, data age."""
+"""Sensors: battery, ranges, odometer, fuel, oil, charging state, charge limit, codes, data age;
+with API v3 also tyres, the 12 V battery, the charge in progress, firmware and temperatures."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfVolume
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfLength,
+    UnitOfPower,
+    UnitOfPressure,
+    UnitOfSpeed,
+    UnitOfTemperature,
+    UnitOfTime,
+    UnitOfVolume,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -20,13 +32,18 @@ from homeassistant.helpers.typing import StateType
 from .api import (
     Battery,
     Charge,
+    ChargeDetails,
     ChargeLimit,
+    Climate,
+    Connectivity,
     Diagnostics,
     EngineOil,
     Fuel,
+    LowVoltageBattery,
     Odometer,
     Signal,
     SignalReading,
+    Tires,
     UnitSystem,
 )
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
@@ -43,6 +60,12 @@ def _distance_unit(unit_system: UnitSystem | None) -> str:
     if unit_system is UnitSystem.IMPERIAL:
         return UnitOfLength.MILES
     return UnitOfLength.KILOMETERS
+
+
+def _speed_unit(unit_system: UnitSystem | None) -> str:
+    if unit_system is UnitSystem.IMPERIAL:
+        return UnitOfSpeed.MILES_PER_HOUR
+    return UnitOfSpeed.KILOMETERS_PER_HOUR
 
 
 def _volume_unit(unit_system: UnitSystem | None) -> str:
@@ -83,6 +106,11 @@ type SensorDescription = (
     | SmartcarSensorDescription[Fuel]
     | SmartcarSensorDescription[EngineOil]
     | SmartcarSensorDescription[Diagnostics]
+    | SmartcarSensorDescription[Tires]
+    | SmartcarSensorDescription[LowVoltageBattery]
+    | SmartcarSensorDescription[ChargeDetails]
+    | SmartcarSensorDescription[Connectivity]
+    | SmartcarSensorDescription[Climate]
 )
 
 SENSORS: tuple[SensorDescription, ...] = (
@@ -188,6 +216,140 @@ SENSORS: tuple[SensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda r: None if r.active_codes is None else len(r.active_codes),
         attributes_fn=lambda r: {"codes": [c.code for c in r.active_codes or ()]},
+    ),
+    # API v3 only: each exists when the car reports its signal.
+    SmartcarSensorDescription(
+        key="tire_pressure_front_left",
+        translation_key="tire_pressure_front_left",
+        signal=Signal.TIRES,
+        reading_type=Tires,
+        device_class=SensorDeviceClass.PRESSURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPressure.KPA,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.front_left,
+    ),
+    SmartcarSensorDescription(
+        key="tire_pressure_front_right",
+        translation_key="tire_pressure_front_right",
+        signal=Signal.TIRES,
+        reading_type=Tires,
+        device_class=SensorDeviceClass.PRESSURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPressure.KPA,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.front_right,
+    ),
+    SmartcarSensorDescription(
+        key="tire_pressure_back_left",
+        translation_key="tire_pressure_back_left",
+        signal=Signal.TIRES,
+        reading_type=Tires,
+        device_class=SensorDeviceClass.PRESSURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPressure.KPA,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.back_left,
+    ),
+    SmartcarSensorDescription(
+        key="tire_pressure_back_right",
+        translation_key="tire_pressure_back_right",
+        signal=Signal.TIRES,
+        reading_type=Tires,
+        device_class=SensorDeviceClass.PRESSURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPressure.KPA,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.back_right,
+    ),
+    SmartcarSensorDescription(
+        key="low_voltage_battery",
+        translation_key="low_voltage_battery",
+        signal=Signal.LOW_VOLTAGE_BATTERY,
+        reading_type=LowVoltageBattery,
+        device_class=SensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda r: _percent(r.percent_remaining),
+    ),
+    SmartcarSensorDescription(
+        key="time_to_complete",
+        translation_key="time_to_complete",
+        signal=Signal.CHARGE_DETAILS,
+        reading_type=ChargeDetails,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.time_to_complete,
+    ),
+    SmartcarSensorDescription(
+        key="energy_added",
+        translation_key="energy_added",
+        signal=Signal.CHARGE_DETAILS,
+        reading_type=ChargeDetails,
+        device_class=SensorDeviceClass.ENERGY,
+        # Starts again at each charge: long-term statistics count a drop as a new cycle.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=lambda r: r.energy_added,
+    ),
+    SmartcarSensorDescription(
+        key="charge_rate",
+        translation_key="charge_rate",
+        signal=Signal.CHARGE_DETAILS,
+        reading_type=ChargeDetails,
+        device_class=SensorDeviceClass.SPEED,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.rate,
+        unit_fn=_speed_unit,
+    ),
+    SmartcarSensorDescription(
+        key="charger_power",
+        translation_key="charger_power",
+        signal=Signal.CHARGE_DETAILS,
+        reading_type=ChargeDetails,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.power,
+    ),
+    SmartcarSensorDescription(
+        key="firmware_version",
+        translation_key="firmware_version",
+        signal=Signal.CONNECTIVITY,
+        reading_type=Connectivity,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.firmware_version,
+    ),
+    SmartcarSensorDescription(
+        key="cabin_temperature",
+        translation_key="cabin_temperature",
+        signal=Signal.CLIMATE,
+        reading_type=Climate,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        value_fn=lambda r: r.cabin_temperature,
+    ),
+    SmartcarSensorDescription(
+        key="outside_temperature",
+        translation_key="outside_temperature",
+        signal=Signal.CLIMATE,
+        reading_type=Climate,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        value_fn=lambda r: r.outside_temperature,
     ),
 )
 

@@ -16,6 +16,8 @@ class Vehicle:
     id: str
     attributes: VehicleAttributes
     permissions: frozenset[str]
+    # What the entry's API version can read at all (v3 reads more than v2.0).
+    api_signals: frozenset[Signal] = frozenset(Signal)
 
     @property
     def name(self) -> str:
@@ -30,7 +32,9 @@ class Vehicle:
     @property
     def readable(self) -> frozenset[Signal]:
         """Signals the user allowed us to read."""
-        return frozenset(s for s, p in READ_PERMISSIONS.items() if self.granted(p))
+        return frozenset(
+            s for s, p in READ_PERMISSIONS.items() if self.granted(p) and s in self.api_signals
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
 from scripts.devstack import endpoints
-from smartcar_simulator import Simulator, VirtualClock
+from smartcar_simulator import Simulator, VirtualClock, v3 as sim_v3
 from tests.conftest import token_data
 from tests.const import CLIENT_ID, CLIENT_SECRET, USER_ID
 from tests.fixed_policy import FixedPolicy
@@ -201,3 +201,56 @@ async def init_integration(
     """The entry, set up against the simulator."""
     await setup_entry(hass, config_entry)
     return config_entry
+
+
+# --- API v3 ----------------------------------------------------------------------------------
+
+
+async def add_v3_credentials(
+    hass: HomeAssistant, sim_url: str, simulator: Simulator, auth_domain: str = DOMAIN
+) -> None:
+    """configuration.yaml pointing at the simulator, and its v3 application's credentials
+    (beside the v2 ones when given an `auth_domain` of their own)."""
+    app = sim_v3.app_of(simulator)
+    assert await async_setup_component(hass, "application_credentials", {})
+    assert await async_setup_component(hass, DOMAIN, {DOMAIN: endpoints(sim_url)})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(app.client_id, app.client_secret), auth_domain
+    )
+
+
+@pytest.fixture
+async def setup_v3_credentials(hass: HomeAssistant, sim_url: str, simulator: Simulator) -> None:
+    """The simulator's v3 application credentials stored in Home Assistant."""
+    await add_v3_credentials(hass, sim_url, simulator)
+
+
+def v3_entry(simulator: Simulator, options: dict[str, Any] | None = None) -> MockConfigEntry:
+    """An API v3 entry of the simulator's user: no tokens, the user id and Application ID."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Smartcar",
+        unique_id=USER_ID,
+        version=1,
+        data={
+            "auth_implementation": DOMAIN,
+            "api_version": "3",
+            "application_id": sim_v3.app_of(simulator).application_id,
+            "user_id": USER_ID,
+            "mode": "live",
+        },
+        options=options or {},
+    )
+
+
+@pytest.fixture
+async def init_v3(
+    hass: HomeAssistant,
+    setup_v3_credentials: None,
+    simulator: Simulator,
+    options: dict[str, Any],
+) -> MockConfigEntry:
+    """An API v3 entry, set up against the simulator."""
+    entry = v3_entry(simulator, options)
+    await setup_entry(hass, entry)
+    return entry

@@ -38,7 +38,9 @@ from custom_components.smartcar.api import (
     ChargeState,
     Meta,
     Signal,
+    UnitSystem,
     _v2,
+    _v3,
 )
 from custom_components.smartcar.const import DOMAIN
 from custom_components.smartcar.entity import (
@@ -101,10 +103,13 @@ def entity(hass: HomeAssistant, entity_id: str) -> object:
 def test_description_reads_the_model_of_its_signal(
     description: SmartcarEntityDescription[Any],
 ) -> None:
-    """What the API parses for the description's signal is the model the description reads."""
-    parsed = _v2.parse_reading(description.signal, {}, Meta())
-    assert isinstance(parsed, description.reading_type)
-    assert description.read(parsed) is parsed
+    """What either API version parses for the description's signal is the model it reads."""
+    parsers = [_v3.parse_group(description.signal, [], UnitSystem.METRIC)]
+    if description.signal in _v2.PATHS:
+        parsers.append(_v2.parse_reading(description.signal, {}, Meta()))
+    for parsed in parsers:
+        assert isinstance(parsed, description.reading_type)
+        assert description.read(parsed) is parsed
 
 
 def test_reading_of_another_model_is_unknown() -> None:
