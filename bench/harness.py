@@ -6,7 +6,7 @@ from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 import time
-from typing import Any
+from typing import Any, Final
 from unittest.mock import patch
 
 from homeassistant.components.application_credentials import (
@@ -21,6 +21,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, USER_ID
+from smartcar_simulator.v3 import (
+    DEFAULT_APPLICATION_ID,
+    DEFAULT_V3_CLIENT_ID,
+    DEFAULT_V3_CLIENT_SECRET,
+)
+
+V2: Final = "2"
+V3: Final = "3"
 
 
 def token_data(access_token: str, refresh_token: str, expires_in: float) -> dict[str, Any]:
@@ -34,19 +42,27 @@ def token_data(access_token: str, refresh_token: str, expires_in: float) -> dict
     }
 
 
-async def setup_credentials(hass: HomeAssistant, url: str) -> None:
-    """configuration.yaml pointing at the simulator at `url`, and the app's credentials."""
+async def setup_credentials(hass: HomeAssistant, url: str, api: str = V2) -> None:
+    """configuration.yaml pointing at the simulator at `url`, and the app's credentials.
+
+    `api`: "2" the v2.0 application's client id and secret, "3" the v3 application's.
+    """
     assert await async_setup_component(hass, "application_credentials", {})
     endpoints = {
         "connect_url": f"{url}/oauth/authorize",
         "token_url": f"{url}/oauth/token",
         "api_url": f"{url}/v2.0",
         "management_url": f"{url}/v3",
+        "iam_url": f"{url}/oauth2/token",
+        "vehicle_api_url": f"{url}/v3",
     }
     assert await async_setup_component(hass, DOMAIN, {DOMAIN: endpoints})
-    await async_import_client_credential(
-        hass, DOMAIN, ClientCredential(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET), DOMAIN
+    credential = (
+        ClientCredential(DEFAULT_V3_CLIENT_ID, DEFAULT_V3_CLIENT_SECRET)
+        if api == V3
+        else ClientCredential(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
     )
+    await async_import_client_credential(hass, DOMAIN, credential, DOMAIN)
 
 
 def make_entry(token: dict[str, Any], options: dict[str, Any]) -> MockConfigEntry:
@@ -57,6 +73,25 @@ def make_entry(token: dict[str, Any], options: dict[str, Any]) -> MockConfigEntr
         unique_id=USER_ID,
         version=1,
         data={"auth_implementation": DOMAIN, "token": token, "mode": "live"},
+        options=options,
+    )
+
+
+def make_v3_entry(options: dict[str, Any]) -> MockConfigEntry:
+    """An API v3 entry for the simulator's user, as the v3 config flow leaves it (no token:
+    the integration fetches an application token with the credential's id and secret)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Smartcar",
+        unique_id=USER_ID,
+        version=1,
+        data={
+            "auth_implementation": DOMAIN,
+            "api_version": V3,
+            "application_id": DEFAULT_APPLICATION_ID,
+            "user_id": USER_ID,
+            "mode": "live",
+        },
         options=options,
     )
 

@@ -26,16 +26,19 @@ from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
-from custom_components.smartcar.api import Signal, SmartcarClient
+from custom_components.smartcar.api import Signal, SmartcarClient, SmartcarV3Client
 from custom_components.smartcar.coordinator import SmartcarCoordinator
 from smartcar_simulator import Simulator, SimulatorServer, VirtualClock
 from smartcar_simulator.fleet import default_vehicles
 from tests.fixed_policy import FixedPolicy
 
 from .harness import (
+    V2,
+    V3,
     VirtualTimer,
     entity_id,
     make_entry,
+    make_v3_entry,
     setup_credentials,
     token_data,
     virtual_time,
@@ -49,12 +52,17 @@ LATE: Final = timedelta(minutes=1)  # a refresh this much after `next_poll` coun
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A polling policy to compare: ours (the entry's defaults) or a fixed interval."""
+    """A polling policy to compare: ours (the entry's defaults) or a fixed interval.
+
+    `api`: the Smartcar API version of the application ("2": v2.0, a billed request per path
+    read; "3": v3, one billed request reads every signal).
+    """
 
     key: str
     label: str
     description: str
     fixed: timedelta | None = None
+    api: str = V2
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -72,6 +80,12 @@ class Policy:
 
 POLICIES: Final = (
     Policy("a", "(a) ours", "the integration's defaults (adaptive, 500 requests/month)"),
+    Policy(
+        "a3",
+        "(a) ours v3",
+        "(a) for an API v3 application (one billed read brings every signal)",
+        api=V3,
+    ),
     Policy("b", "(b) 6 h", "every enabled path every 6 hours", timedelta(hours=6)),
     Policy("c", "(c) 30 min", "every enabled path every 30 minutes", timedelta(minutes=30)),
 )
@@ -290,9 +304,10 @@ async def run_month(
     timer = VirtualTimer(sim.clock.now)
     lines: list[str] | None = [] if trace else None
     asked: dict[str, list[str]] = {}
-    real_batch = SmartcarClient.async_batch
+    client_class = SmartcarV3Client if policy.api == V3 else SmartcarClient
+    real_batch = client_class.async_batch
 
-    async def batch(client: SmartcarClient, vehicle_id: str, signals: Iterable[Signal]) -> Any:
+    async def batch(client: Any, vehicle_id: str, signals: Iterable[Signal]) -> Any:
         wanted = list(signals)
         asked.setdefault(vehicle_id, []).extend(s.value for s in wanted)
         return await real_batch(client, vehicle_id, wanted)
@@ -302,14 +317,18 @@ async def run_month(
             virtual_time(sim.clock.now),
             timer.installed(),
             policy.installed(),
-            patch.object(SmartcarClient, "async_batch", batch),
+            patch.object(client_class, "async_batch", batch),
         ):
-            await setup_credentials(hass, server.url)
-            tokens = sim.issue_tokens()
-            entry = make_entry(
-                token_data(tokens.access_token, tokens.refresh_token, tokens.expires_in),
-                {},
-            )
+            await setup_credentials(hass, server.url, policy.api)
+            if policy.api == V3:
+                # No token: the integration fetches an application token (not billed).
+                entry = make_v3_entry({})
+            else:
+                tokens = sim.issue_tokens()
+                entry = make_entry(
+                    token_data(tokens.access_token, tokens.refresh_token, tokens.expires_in),
+                    {},
+                )
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()

@@ -20,6 +20,7 @@ from scripts.devstack import (
     prepare_config_dir,
 )
 from scripts.hass_client import HassClient
+from smartcar_simulator.v3 import DEFAULT_APPLICATION_ID as APPLICATION_ID
 
 DEV_DIR = ROOT / ".dev"
 
@@ -35,6 +36,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sim-port", type=int, default=8765, help="the simulator (default 8765)")
     parser.add_argument(
         "--no-connect", action="store_true", help="do not add the simulated Smartcar account"
+    )
+    parser.add_argument(
+        "--api",
+        choices=("v2", "v3"),
+        default="v2",
+        help="the Smartcar API version of the demo's application (default v2; v3 keeps its "
+        "state in .dev/api-v3/)",
     )
     parser.add_argument("--reset", action="store_true", help="wipe .dev/ and start afresh")
     return parser.parse_args(argv)
@@ -70,14 +78,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: 127.0.0.1:{port} is in use (choose another with {option})")
             return 2
     login = login_details()
-    logs, config_dir = DEV_DIR / "logs", DEV_DIR / "config"
+    api = args.api.removeprefix("v")
+    # A config dir holds one application's credentials: v3 has its own state.
+    state = DEV_DIR if api == "2" else DEV_DIR / "api-v3"
+    logs, config_dir = state / "logs", state / "config"
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
     running = contextlib.ExitStack()  # stops what started, last first
     try:
         print(f"starting the Smartcar simulator on 127.0.0.1:{args.sim_port} …", flush=True)
-        sim = SimulatorProcess(args.sim_port, DEV_DIR / "simulator.json", logs / "simulator.log")
+        sim = SimulatorProcess(args.sim_port, state / "simulator.json", logs / "simulator.log")
         running.callback(lambda: print(f"simulator stopped ({sim.stop()})"))
         prepare_config_dir(config_dir, args.port, sim.url, extras=("history", "logbook"))
         print(f"starting Home Assistant on 127.0.0.1:{args.port} (config {config_dir}) …")
@@ -86,22 +97,26 @@ def main(argv: list[str] | None = None) -> int:
         client = HassClient.onboard(hass.url, login["username"], login["password"])
         client.wait_running()
         print(f"  onboarded and running ({time.monotonic() - started:.0f} s)")
-        if client.ensure_credentials():
-            print("stored the simulator's application credentials")
+        if client.ensure_credentials(api):
+            print(f"stored the simulator's application credentials (API v{api})")
         if not client.entries() and not args.no_connect:
-            print("connecting the simulated Smartcar account (OAuth through Connect) …")
-            client.connect("simulated")
+            how = "OAuth through Connect" if api == "2" else "API v3: Application ID, Connect"
+            print(f"connecting the simulated Smartcar account ({how}) …")
+            client.connect("simulated", api=api)
             client.wait_entry_state("loaded")
         entries = client.entries()
         entities = client.template("{{ integration_entities('smartcar') | count }}")
         print(f"\nHome Assistant is ready after {time.monotonic() - started:.0f} s: {hass.url}")
         print(f"  username: {login['username']}\n  password: {login['password']}")
         print(f"  simulator: {sim.url} (control endpoints under {sim.url}/sim/)")
+        print(f"  Smartcar API: v{api}")
         for entry in entries:
             print(f"  Smartcar entry: {entry['title']} ({entry['state']}), {entities} entities")
         if not entries:
             print("  Smartcar: not connected (Settings → Devices & services → Add integration)")
-        print(f"  logs: {logs}/  ·  state: {DEV_DIR}/  ·  Ctrl-C stops both", flush=True)
+            if api == "3":
+                print(f"  the simulator's Application ID (the v3 flow asks): {APPLICATION_ID}")
+        print(f"  logs: {logs}/  ·  state: {state}/  ·  Ctrl-C stops both", flush=True)
         while True:
             hass.check_alive()
             sim.check_alive()

@@ -243,6 +243,8 @@ def endpoints(sim_url: str) -> dict[str, str]:
         "token_url": f"{sim_url}/oauth/token",
         "api_url": f"{sim_url}/v2.0",
         "management_url": f"{sim_url}/v3",
+        "iam_url": f"{sim_url}/oauth2/token",
+        "vehicle_api_url": f"{sim_url}/v3",
     }
 
 

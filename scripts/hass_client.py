@@ -13,6 +13,21 @@ from requests import Response
 
 from scripts.devstack import DOMAIN, StackError, approve_consent, http, wait_until
 from smartcar_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from smartcar_simulator.v3 import (
+    DEFAULT_APPLICATION_ID,
+    DEFAULT_V3_CLIENT_ID,
+    DEFAULT_V3_CLIENT_SECRET,
+)
+
+# The simulator's applications: API version -> (client id, client secret). The version follows
+# from the credentials (v3 ones are what Smartcar's v3 token endpoint accepts).
+APPLICATIONS = {
+    "2": (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+    "3": (DEFAULT_V3_CLIENT_ID, DEFAULT_V3_CLIENT_SECRET),
+}
+# Where Smartcar Connect sends the user back: Home Assistant's OAuth callback (v2.0), the
+# integration's own view (v3, which answers with a user id and no token).
+CALLBACKS = {"2": "/auth/external/callback", "3": "/api/smartcar/connect"}
 
 # Set over the websocket (config/core/update) when the owner is created, as onboarding does.
 CORE_CONFIG = {
@@ -145,36 +160,56 @@ class HassClient:
             raise StackError(f"{command['type']} failed: {message.get('error')}")
         return message.get("result")
 
-    def ensure_credentials(self) -> bool:
-        """Store the simulator's application credentials unless they are there; True if new."""
+    def ensure_credentials(self, api: str = "2") -> bool:
+        """Store the simulator's application credentials (of the v2.0 or the v3 application)
+        unless Smartcar credentials are there; True if new. StackError when the stored ones
+        are the other application's."""
+        client_id, client_secret = APPLICATIONS[api]
         stored = self.ws_result({"type": "application_credentials/list"})
-        if any(item["domain"] == DOMAIN for item in stored):
+        mine = [item for item in stored if item["domain"] == DOMAIN]
+        if any(item["client_id"] == client_id for item in mine):
             return False
+        if mine:
+            raise StackError(
+                f"Home Assistant holds other Smartcar credentials ({mine[0]['client_id']}), "
+                f"not the API v{api} application's"
+            )
         create = {"type": "application_credentials/create", "domain": DOMAIN}
-        create |= {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET}
-        self.ws_result({**create, "name": "Smartcar simulator"})
+        create |= {"client_id": client_id, "client_secret": client_secret}
+        self.ws_result({**create, "name": f"Smartcar simulator (API v{api})"})
         return True
 
-    def finish_oauth(self, result: dict[str, Any], action: str = "approve") -> dict[str, Any]:
-        """From a flow's external step: consent at Connect, follow the redirect home, continue."""
+    def finish_oauth(
+        self, result: dict[str, Any], action: str = "approve", api: str = "2"
+    ) -> dict[str, Any]:
+        """From a flow's external step: consent at Connect, follow the redirect home (Home
+        Assistant's OAuth callback, or for v3 the integration's), continue the flow."""
         if result.get("type") != "external":
             raise StackError(f"expected the external (Smartcar Connect) step, got {result}")
         callback = approve_consent(result["url"], action)
-        if not callback.startswith(f"{self.url}/auth/external/callback"):
+        if not callback.startswith(f"{self.url}{CALLBACKS[api]}?"):
             raise StackError(f"Connect redirected to {callback}, not to Home Assistant")
         http("GET", callback, expect=(200,))
         return dict(self.post(f"/api/config/config_entries/flow/{result['flow_id']}"))
 
-    def connect(self, mode: str = "simulated") -> dict[str, Any]:
-        """Add the Smartcar account through the real OAuth flow; the flow's last result."""
+    def connect(self, mode: str = "simulated", api: str = "2") -> dict[str, Any]:
+        """Add the Smartcar account through the real flow; the flow's last result.
+
+        v2.0: the mode, then OAuth through Connect. v3 (the stored credentials are the v3
+        application's): the mode, the Application ID, then Connect, which answers with a user id.
+        """
         result = self.post(
             "/api/config/config_entries/flow", {"handler": DOMAIN, "show_advanced_options": False}
         )
         if result.get("type") != "form" or result.get("step_id") != "user":
             raise StackError(f"unexpected first step: {result}")
-        result = self.finish_oauth(
-            self.post(f"/api/config/config_entries/flow/{result['flow_id']}", {"mode": mode})
-        )
+        flow = f"/api/config/config_entries/flow/{result['flow_id']}"
+        result = self.post(flow, {"mode": mode})
+        if api == "3":
+            if result.get("type") != "form" or result.get("step_id") != "application_id":
+                raise StackError(f"expected the Application ID form, got {result}")
+            result = self.post(flow, {"application_id": DEFAULT_APPLICATION_ID})
+        result = self.finish_oauth(result, api=api)
         if result.get("type") != "create_entry":
             raise StackError(f"the flow did not create an entry: {result}")
         return result

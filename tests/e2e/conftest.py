@@ -22,5 +22,6 @@ def _sockets(socket_enabled: None) -> None:
     """HTTP to 127.0.0.1 (the harness disables sockets for every test)."""
 
 
-# The shared stack, with the simulated Smartcar account connected.
-stack = stack_fixture("stack", connect=True, scope="session")
+# The shared stack, with the simulated Smartcar account connected: once with the simulator's
+# API v2.0 application, once with its v3 application (tests run against each: ids v2, v3).
+stack = stack_fixture("stack", connect=True, scope="session", apis=("2", "3"))

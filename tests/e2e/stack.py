@@ -110,12 +110,17 @@ class Client(HassClient):
 
 @dataclass
 class Stack:
-    """The running simulator and Home Assistant, and the owner's client for the latter."""
+    """The running simulator and Home Assistant, and the owner's client for the latter.
+
+    `api`: the Smartcar API version of the application whose credentials Home Assistant holds
+    ("2" or "3"; the entry, when connected, was made through that version's flow).
+    """
 
     sim: Simulator
     hass: HassProcess
     client: Client
     config_dir: Path
+    api: str = "2"
 
     def stop_hass(self) -> None:
         """Stop Home Assistant (it must exit cleanly)."""
@@ -130,10 +135,11 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    name: str, tmp_path_factory: pytest.TempPathFactory, *, connect: bool
+    name: str, tmp_path_factory: pytest.TempPathFactory, *, connect: bool, api: str = "2"
 ) -> Iterator[Stack]:
-    """Simulator and Home Assistant, onboarded with the app credentials, optionally connected;
-    logs in test-artifacts/e2e/<name>/. Both are stopped on the way out, failures included."""
+    """Simulator and Home Assistant, onboarded with the credentials of the simulator's API
+    v`api` application, optionally connected through that version's flow; logs in
+    test-artifacts/e2e/<name>/. Both are stopped on the way out, failures included."""
     pytest_socket.enable_socket()  # the harness disabled sockets before fixtures run
     logs = ARTIFACTS / "e2e" / name
     logs.mkdir(parents=True, exist_ok=True)
@@ -149,21 +155,41 @@ def running_stack(
         running.callback(hass.stop)
         client = Client.onboard(hass.url, USERNAME, PASSWORD)
         client.wait_running()
-        client.ensure_credentials()
+        client.ensure_credentials(api)
         if connect:
-            client.connect("simulated")
+            client.connect("simulated", api=api)
             client.wait_entry_state("loaded")
-        yield Stack(sim, hass, client, tmp / "config")
+        yield Stack(sim, hass, client, tmp / "config", api)
 
 
 def stack_fixture(
-    name: str, *, connect: bool, scope: Literal["session", "module"] = "module"
+    name: str,
+    *,
+    connect: bool,
+    scope: Literal["session", "module"] = "module",
+    apis: tuple[str, ...] = ("2",),
 ) -> Callable[..., Any]:
-    """A fixture `name` that runs its own stack for the scope (logs under its name)."""
+    """A fixture `name` that runs its own stack for the scope (logs under its name).
 
-    @pytest.fixture(scope=scope, name=name)
-    def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-        with running_stack(name, tmp_path_factory, connect=connect) as stack:
+    With more than one API version in `apis` it is parametrized over them (ids `v2`, `v3`):
+    every test using it runs against a stack of each, and logs of a v3 stack go under
+    `<name>-v3`.
+    """
+
+    several = len(apis) > 1
+
+    @pytest.fixture(
+        scope=scope,
+        name=name,
+        params=apis if several else None,
+        ids=[f"v{api}" for api in apis] if several else None,
+    )
+    def running(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Stack]:
+        api = str(request.param) if several else apis[0]
+        logs = name if api == "2" else f"{name}-v{api}"
+        with running_stack(logs, tmp_path_factory, connect=connect, api=api) as stack:
             yield stack
 
     return running

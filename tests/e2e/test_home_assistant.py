@@ -3,7 +3,12 @@
 Everything goes through Home Assistant's REST API (/api/states, /api/services; the websocket
 only for the application credentials and the flows in progress) and the simulator's /sim
 control endpoints. The tests share one stack and run in file order: entities, commands, a
-restart, then a revoked account and its reauthentication.
+refresh, a restart, then a revoked account and its reauthentication.
+
+The journey runs twice (ids `v2`, `v3`): with the simulator's API v2.0 application (OAuth
+through Home Assistant's callback, user tokens) and with its v3 application (Application ID,
+Connect answering with a user id to the integration's own callback, an application token; one
+billed read brings every signal, and the car shows signals only v3 has).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from typing import Any
 import pytest
 
 from scripts.devstack import wait_until
-from tests.const import EV_ID, PETROL_ID, PHEV_ID
+from smartcar_simulator.signals import LOW_VOLTAGE_PERCENT, TIRE_KPA
+from smartcar_simulator.v3 import DEFAULT_APPLICATION_ID
+from tests.const import EV_ID, PETROL_ID, PHEV_ID, USER_ID
 
 from .stack import ARTIFACTS, CAR_NAMES, Client, Simulator, Stack
 
@@ -48,6 +55,32 @@ CARS: dict[str, tuple[str, tuple[str, ...]]] = {
     PETROL_ID: (CAR_NAMES[PETROL_ID], COMMON + FUEL),
 }
 ALL_PATTERNS = COMMON + ELECTRIC + FUEL + ("sensor.{car}_charge_limit",)
+# Signals only API v3 reads (every simulated car has them; fixed values in the simulator).
+TIRES = (
+    "sensor.{car}_tire_pressure_front_left",
+    "sensor.{car}_tire_pressure_front_right",
+    "sensor.{car}_tire_pressure_rear_left",
+    "sensor.{car}_tire_pressure_rear_right",
+)
+LOW_VOLTAGE = "sensor.{car}_12_v_battery"
+# What each API version bills, by the simulator's counters: commands, and the read a command's
+# confirmation or a refresh makes (v2.0 reads a path per signal; v3 reads every signal at once).
+BILLED_AS = {
+    "2": {
+        "lock": "POST /security",
+        "unlock": "POST /security",
+        "destination": "POST /navigation/destination",
+        "read security": "GET /security",
+        "read odometer": "GET /odometer",
+    },
+    "3": {
+        "lock": "POST /v3/commands/security/lock",
+        "unlock": "POST /v3/commands/security/unlock",
+        "destination": "POST /v3/commands/navigation/set-destination",
+        "read security": "GET /v3/signals",
+        "read odometer": "GET /v3/signals",
+    },
+}
 
 
 def expected_entities(vehicle_id: str) -> set[str]:
@@ -143,20 +176,55 @@ def check_car(client: Client, sim: Simulator, vehicle_id: str) -> None:
         )
 
 
+def billed_by_path(sim: Simulator, vehicle_id: str) -> dict[str, int]:
+    """One car's billed requests by path."""
+    return dict(sim.counters()["billed"].get(vehicle_id, {}).get("by_path", {}))
+
+
 def test_connected_through_connect(stack: Stack) -> None:
-    """The flow over REST created one entry for the simulator's user, with its tokens."""
+    """The flow over REST created one entry for the simulator's user: with its tokens (v2.0),
+    or with its user id and the Application ID and no token (v3)."""
     (entry,) = stack.client.entries()
     assert entry["state"] == "loaded"
     assert entry["title"] == "Smartcar (simulated)"
     counters = stack.sim.counters()
-    assert counters["token_requests"]["authorization_code"] == 1
     assert counters["http_requests"]["GET /oauth/authorize"] == 1
+    # Home Assistant saves its entries a moment after a change.
+    data = wait_until("the entry to be saved", lambda: _stored_entry(stack), timeout=30)["data"]
+    if stack.api == "2":
+        assert counters["token_requests"]["authorization_code"] == 1
+        assert "api_version" not in data
+        assert data["token"]["refresh_token"]
+        return
+    # v3: Connect's code is of no use; the application token comes from client credentials.
+    assert "authorization_code" not in counters["token_requests"]
+    assert counters["token_requests"]["client_credentials"] >= 1
+    assert "token" not in data
+    assert data["api_version"] == "3"
+    assert data["application_id"] == DEFAULT_APPLICATION_ID
+    assert data["user_id"] == USER_ID
+    assert data["mode"] == "simulated"
 
 
 @pytest.mark.parametrize("vehicle_id", list(CARS), ids=["ev", "phev", "petrol"])
 def test_entities_show_the_truth(stack: Stack, vehicle_id: str) -> None:
-    """Every expected entity of each car exists and matches the simulator."""
-    check_car(stack.client, stack.sim, vehicle_id)
+    """Every expected entity of each car exists and matches the simulator; under v3 also the
+    tyre pressures and the 12 V battery, which v2.0 cannot read."""
+    client = stack.client
+    check_car(client, stack.sim, vehicle_id)
+    car, _ = CARS[vehicle_id]
+    v3_only = [p.format(car=car) for p in (*TIRES, LOW_VOLTAGE)]
+    if stack.api == "2":
+        assert all(client.state(entity_id) is None for entity_id in v3_only)
+        return
+    for entity_id in v3_only[:-1]:
+        state = client.state(entity_id)
+        assert state is not None, entity_id
+        assert number(state) == pytest.approx(TIRE_KPA)
+        assert state["attributes"]["unit_of_measurement"] == "kPa"
+    low_voltage = client.state(v3_only[-1])
+    assert low_voltage is not None
+    assert number(low_voltage) == pytest.approx(LOW_VOLTAGE_PERCENT)
 
 
 def test_no_extra_entities(stack: Stack) -> None:
@@ -169,19 +237,31 @@ def test_no_extra_entities(stack: Stack) -> None:
 def test_lock_and_unlock(stack: Stack) -> None:
     """Unlock and lock the EV: the car follows, then Home Assistant shows it."""
     client, sim = stack.client, stack.sim
+    paths = BILLED_AS[stack.api]
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
-    before = sim.counters()["billed"][EV_ID]["by_path"]
+    before = billed_by_path(sim, EV_ID)
     call(client, "lock", "unlock", entity_id="lock.tesla_model_3")
     assert sim.vehicle(EV_ID)["state"]["locked"] is False
     wait_state(client, "lock.tesla_model_3", "unlocked")
     call(client, "lock", "lock", entity_id="lock.tesla_model_3")
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
     wait_state(client, "lock.tesla_model_3", "locked")
-    after = sim.counters()["billed"][EV_ID]["by_path"]
-    assert after["POST /security"] - before.get("POST /security", 0) == 2
-    # The confirmation reads only the security signal.
-    assert after["GET /security"] - before["GET /security"] == 2
-    assert after["GET /battery"] == before["GET /battery"]
+    after = billed_by_path(sim, EV_ID)
+
+    def sent(path: str) -> int:
+        return after.get(path, 0) - before.get(path, 0)
+
+    if stack.api == "2":
+        assert sent(paths["lock"]) == 2
+        # The confirmation reads only the security signal.
+        assert sent(paths["read security"]) == 2
+        assert after["GET /battery"] == before["GET /battery"]
+    else:
+        assert sent(paths["unlock"]) == 1
+        assert sent(paths["lock"]) == 1
+        # Each confirmation is one read, which brings every signal.
+        assert sent(paths["read security"]) == 2
+        assert sum(after.values()) - sum(before.values()) == 4
 
 
 def test_start_and_stop_charging(stack: Stack) -> None:
@@ -240,7 +320,7 @@ def test_set_destination(stack: Stack) -> None:
     assert destination["longitude"] == pytest.approx(4.8922)
     # Smartcar's /navigation/destination takes coordinates only: the address is not sent.
     assert destination.get("address") is None
-    assert sim.counters()["billed"][EV_ID]["by_path"]["POST /navigation/destination"] == 1
+    assert billed_by_path(sim, EV_ID)[BILLED_AS[stack.api]["destination"]] == 1
 
     before = billed_total(sim)
     answer = client.call_service(
@@ -250,8 +330,55 @@ def test_set_destination(stack: Stack) -> None:
     assert billed_total(sim) == before
 
 
+def test_refresh_reads(stack: Stack) -> None:
+    """`smartcar.refresh` of one entity reads the car now and shows what it reported: under
+    v2.0 that entity's path, under v3 one read that brings every signal of the car."""
+    client, sim = stack.client, stack.sim
+    odometer, battery = "sensor.tesla_model_3_odometer", "sensor.tesla_model_3_battery"
+    reported = sim.vehicle(EV_ID)["reported"]
+    # The car reports a longer distance and an emptier battery (a `set` is a report).
+    sim.post(
+        f"/sim/vehicles/{EV_ID}/actions",
+        {"action": "set", "odometer": reported["odometer"] + 12.5, "battery": 0.41},
+    )
+    before = billed_by_path(sim, EV_ID)
+    call(client, "smartcar", "refresh", entity_id=odometer)
+    after = billed_by_path(sim, EV_ID)
+    assert sum(after.values()) - sum(before.values()) == 1
+    read = BILLED_AS[stack.api]["read odometer"]
+    assert after[read] - before.get(read, 0) == 1
+    truth = sim.vehicle(EV_ID)["reported"]
+    wait_until(
+        "the odometer to show the new distance",
+        lambda: (
+            number(client.state(odometer) or {"state": 0})
+            == pytest.approx(truth["odometer"], abs=0.1)
+        ),
+        timeout=15,
+    )
+    shown_battery = number(client.state(battery) or {"state": 0})
+    if stack.api == "3":
+        # The same read brought the battery.
+        assert shown_battery == pytest.approx(41.0, abs=0.1)
+    else:
+        # Only the odometer's path was read: the battery still shows its last reading.
+        assert shown_battery == pytest.approx(reported["battery"] * 100, abs=0.1)
+    # Read the battery too: Home Assistant shows the car's last report again.
+    call(client, "smartcar", "refresh", entity_id=battery)
+    wait_until(
+        "the battery to show the car's",
+        lambda: number(client.state(battery) or {"state": 0}) == pytest.approx(41.0, abs=0.1),
+        timeout=15,
+    )
+
+
 def test_restart_costs_nothing(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
-    """Restart: the persisted (rotated) refresh token works, entities come back, no billing."""
+    """Restart: the persisted (rotated) refresh token works, entities come back, no billing.
+
+    v3: the entry holds no token; Home Assistant fetches an application token at startup."""
+    if stack.api == "3":
+        _restart_v3(stack, capsys)
+        return
     client, sim = stack.client, stack.sim
     # Home Assistant refreshes its 22 s access tokens 20 s before expiry, whenever it uses
     # the API: make sure it has used (and Smartcar rotated) the refresh token of the connection.
@@ -314,6 +441,39 @@ def test_restart_costs_nothing(stack: Stack, capsys: pytest.CaptureFixture[str])
     assert report["billed_total"] == 0, report
 
 
+def _restart_v3(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    client, sim = stack.client, stack.sim
+    before_states = {k: (v["state"], v["attributes"]) for k, v in smartcar_states(client).items()}
+    entry = _stored_entry(stack)
+    stack.stop_hass()
+    counters_before = sim.counters()
+    started = time.monotonic()
+    stack.start_hass()
+    entry_after = client.wait_entry_state("loaded", timeout=60)
+    elapsed = time.monotonic() - started
+    assert entry_after["entry_id"] == entry["entry_id"]
+    time.sleep(3)
+    counters_after = sim.counters()
+    after_states = {k: (v["state"], v["attributes"]) for k, v in smartcar_states(client).items()}
+    assert after_states == before_states
+    billed_cost = sum(
+        counters_after["billed"].get(vid, {}).get("total", 0)
+        - counters_before["billed"].get(vid, {}).get("total", 0)
+        for vid in CARS
+    )
+    tokens_cost = {
+        grant: n - counters_before["token_requests"].get(grant, 0)
+        for grant, n in counters_after["token_requests"].items()
+    }
+    with capsys.disabled():
+        print(f"\nrestart cost (v3): {elapsed:.1f} s, billed {billed_cost}, tokens {tokens_cost}")
+    # A fresh application token; nothing billed; still no user token in the entry.
+    assert tokens_cost.get("client_credentials") == 1
+    assert tokens_cost.get("refresh_token", 0) == 0
+    assert billed_cost == 0
+    assert "token" not in _stored_entry(stack)["data"]
+
+
 def _stored_entry(stack: Stack) -> dict[str, Any]:
     data = json.loads((stack.config_dir / ".storage" / "core.config_entries").read_text())
     (entry,) = [e for e in data["data"]["entries"] if e["domain"] == "smartcar"]
@@ -339,6 +499,8 @@ def test_revoked_tokens_ask_for_reauthentication(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Smartcar revokes the tokens; the next API use starts reauthentication; Connect again."""
+    if stack.api == "3":
+        pytest.skip("a v3 entry holds no user token to revoke (its application token is fetched)")
     client, sim = stack.client, stack.sim
     entities_before = set(smartcar_states(client))
     assert len(client.entries()) == 1

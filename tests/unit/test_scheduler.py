@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import json
 
@@ -26,9 +27,13 @@ from custom_components.smartcar.scheduler import (
     month_bounds,
     situation,
 )
-from custom_components.smartcar.scheduler.budget import COMMAND_RESERVE
+from custom_components.smartcar.scheduler.budget import COMMAND_RESERVE, HOUR
 from custom_components.smartcar.scheduler.learning import ActivityProfile
-from custom_components.smartcar.scheduler.policy import CHARGE_END_MARGIN
+from custom_components.smartcar.scheduler.policy import (
+    BASELINE_SHARE,
+    CHARGE_END_MARGIN,
+    WHOLE_READ_SHARE,
+)
 from tests.fixed_policy import FixedPolicy
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -533,6 +538,81 @@ def test_what_was_learnt_survives_an_export_and_bad_data_is_ignored() -> None:
         }
     )
     assert garbage.export() == AdaptivePolicy(budget=500, min_interval=HALF_HOUR).export()
+
+
+# --- API v3: one billed read brings every signal (`reads_all`) ----------------------------
+
+
+def whole(given: PlanInput) -> PlanInput:
+    """The same input for an API v3 client."""
+    return replace(given, reads_all=True)
+
+
+def test_a_whole_read_takes_every_needed_signal() -> None:
+    """v3: only the heartbeat is due, yet the read takes everything (it costs one request)."""
+    car = Car()
+    car.parked_at_home(START - timedelta(hours=5))
+    car.now = START + timedelta(hours=12)
+    assert car.due_now() == {Signal.SECURITY}
+    plan = car.policy.plan(whole(car.given()))
+    assert set(plan.signals) == set(EV_SIGNALS)
+    # Use seen in the answers: v2.0 reads what use changed in a follow-up; v3's read had it.
+    car.policy.learnt.last_use = car.now
+    assert Signal.BATTERY in car.policy.follow_up(car.given())
+    assert car.policy.follow_up(whole(car.given())) == ()
+
+
+def test_whole_reads_give_the_heartbeat_a_larger_share() -> None:
+    """v3: the heartbeat brings everything, so it comes more often on the same budget."""
+    car = Car()
+    car.parked_at_home(START)
+    v2 = car.policy.due(car.given())[Signal.SECURITY] - car.now
+    v3 = car.policy.due(whole(car.given()))[Signal.SECURITY] - car.now
+    pace = car.policy.allowance.pace(car.usage, car.now)
+    assert v3 == pytest.approx(HOUR / (WHOLE_READ_SHARE * pace))
+    assert v2 > HOUR / (BASELINE_SHARE * pace) > v3
+
+
+def test_whole_reads_keep_the_quiet_rhythm_behind_the_even_spend() -> None:
+    """v3: at the even spend a due heartbeat waits; what use changed is still read."""
+    car = Car()
+    car.parked_at_home(START - timedelta(days=1))
+    car.now = START + timedelta(hours=12)
+    line = int(car.policy.allowance.even_line(car.usage, car.now))
+    car.usage = Usage(month="2026-11", used=line + 1)
+    waiting = car.policy.plan(whole(car.given()))
+    assert waiting.signals == ()
+    assert waiting.next_check > car.now
+    car.policy.learnt.last_use = START
+    assert set(car.policy.plan(whole(car.given())).signals) == set(EV_SIGNALS)
+
+
+@pytest.mark.parametrize("budget", [50, 500, 2000])
+def test_a_month_of_whole_reads_never_exceeds_the_budget(budget: int) -> None:
+    """v3, polling whenever asked, charging and in use all the time: a read is one request; the
+    month stays in budget, spends most of it, and the last week still gets reads."""
+    car = Car(budget=budget, now=month_bounds(START)[0])
+    end = month_bounds(START)[1]
+    last_poll = None
+    reads_by_day: dict[int, int] = {}
+    while car.now < end:
+        given = plan_input(car.now, car.polled, car.readings, car.previous, car.usage, last_poll)
+        plan = car.policy.plan(whole(given))
+        if plan.signals:
+            last_poll = car.now
+            for signal in plan.signals:
+                car.readings[signal] = Charge(
+                    is_plugged_in=True, state=ChargeState.CHARGING, meta=age(car.now)
+                )
+                car.polled[signal] = car.now
+            car.usage.add(car.now, 1)
+            car.policy.observe(whole(car.given()), plan.signals)
+            assert car.policy.follow_up(whole(car.given())) == ()
+            reads_by_day[car.now.day] = reads_by_day.get(car.now.day, 0) + 1
+        assert car.usage.used <= budget * (1 - COMMAND_RESERVE)
+        car.now += timedelta(minutes=5)
+    assert sum(v for d, v in reads_by_day.items() if d >= 24) > 0
+    assert car.usage.used >= budget * (1 - COMMAND_RESERVE) * 0.6
 
 
 def json_round_trip(data: dict) -> dict:
