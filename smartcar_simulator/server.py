@@ -11,7 +11,7 @@ import uuid
 
 from aiohttp import web
 
-from . import api, control, errors, oauth, v3
+from . import api, control, errors, oauth, v3, webhooks
 from .errors import SmartcarError
 from .httputil import REQUEST_ID, SIMULATOR, error_response
 from .simulator import Simulator
@@ -70,6 +70,7 @@ def create_app(sim: Simulator) -> web.Application:
     app[SIMULATOR] = sim
     app.add_routes(oauth.routes())
     app.add_routes(v3.routes())
+    app.add_routes(webhooks.routes())
     # v3's `GET /v3/connections` answers application tokens and hands the rest to api.py's.
     app.add_routes(r for r in api.routes() if (r.method, r.path) != ("GET", "/v3/connections"))
     app.add_routes(control.routes())
@@ -88,11 +89,24 @@ def _loopback(host: str) -> str:
 
 
 class SimulatorServer:
-    """Serve a Simulator over real HTTP on loopback: `async with SimulatorServer(sim) as s:`."""
+    """Serve a Simulator over real HTTP on loopback: `async with SimulatorServer(sim) as s:`.
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    `deliver_webhooks`: run the webhook sender's `deliver_due()` every real second while
+    serving; None (default) does so when the clock is not frozen (a frozen clock's tests call
+    `webhooks.sender_of(sim).deliver_due()` themselves). The sender is closed on `stop()`.
+    """
+
+    def __init__(
+        self,
+        sim: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        deliver_webhooks: bool | None = None,
+    ) -> None:
         self.sim = sim
         self.host = _loopback(host)
+        self.deliver_webhooks = deliver_webhooks
         self._requested_port = port
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -129,10 +143,17 @@ class SimulatorServer:
             raise
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        background = self.deliver_webhooks
+        if background is None:
+            background = not self.sim.clock.frozen
+        if background:
+            webhooks.sender_of(self.sim).start()
 
     async def stop(self) -> None:
         """Stop serving (pending requests are cancelled after a second)."""
         runner, self._runner = self._runner, None
+        if (sender := webhooks.existing_sender(self.sim)) is not None:
+            await sender.close()
         if runner is not None:
             await runner.cleanup()
         self._port = None

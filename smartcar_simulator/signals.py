@@ -377,6 +377,17 @@ def _attributes(vehicle: Vehicle, code: str, state: VehicleState) -> dict[str, A
     return {**named, "status": {"value": "SUCCESS"}, "body": payload}
 
 
+def describe(code: str) -> tuple[str, str]:
+    """(name, group) of a known code ("tractionbattery-stateofcharge" -> StateOfCharge, ...)."""
+    name, group, _, _ = _ALL[code]
+    return name, group
+
+
+def signal_attributes(vehicle: Vehicle, code: str, state: VehicleState) -> dict[str, Any]:
+    """`{code, name, group, status, body}` of `state` (a report) for a code the car has."""
+    return _attributes(vehicle, code, state)
+
+
 def signal_resource(vehicle: Vehicle, code: str, now: datetime, base: str) -> dict[str, Any]:
     """One signal of the car's last report (the code must be one of `codes_of(vehicle)`)."""
     state, reported_at = vehicle.reported()

@@ -134,6 +134,8 @@ class Vehicle:
         self._reported_at = now - spec.initial_age
         self._next_report: float | None = None
         self.on_change: Callable[[], None] | None = None
+        # Called with (vehicle, the new report, when) on every report (the webhook sender).
+        self.report_listeners: list[Callable[[Vehicle, VehicleState, float], None]] = []
 
     @staticmethod
     def _initial_state(spec: VehicleSpec, now: datetime) -> VehicleState:
@@ -484,6 +486,8 @@ class Vehicle:
         self._reported = self._state.copy()
         self._reported_at = at
         self._next_report = at + REPORT_INTERVAL if self._active() else None
+        for listener in self.report_listeners:
+            listener(self, self._reported, at)
 
     def sync(self) -> None:
         """Integrate the physics from the last sync to the clock's now."""

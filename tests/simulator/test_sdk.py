@@ -8,8 +8,8 @@ values a test has just put somewhere.
 
 The v3 calls (`smartcar.get_vehicle`, `Vehicle.get_signals`, `Vehicle.get_signal`) go to
 another origin, pointed at the simulator too (they send the user's access token, no
-`sc-user-id`). Not covered: `Vehicle.set_unit_system` (no request), and `hash_challenge` /
-`verify_payload` (the simulator sends no webhooks to sign).
+`sc-user-id`). Not covered here: `Vehicle.set_unit_system` (no request); `hash_challenge` /
+`verify_payload` check the simulator's webhook deliveries in `test_webhooks.py`.
 """
 
 from __future__ import annotations
