@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
+from homeassistant.components import webhook as ha_webhook
+from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -41,6 +42,12 @@ from .endpoints import CONFIG_SCHEMA as CONFIG_SCHEMA, get_endpoints, set_endpoi
 from .services import async_setup_services
 from .store import SmartcarStore
 from .vehicle import Account, Vehicle
+from .webhook import (
+    async_remove_webhook,
+    async_setup_webhook,
+    async_unregister_webhook,
+    management_token,
+)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -126,6 +133,11 @@ async def _async_client(hass: HomeAssistant, entry: SmartcarConfigEntry) -> Vehi
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Set up one Smartcar user: a device and a coordinator per vehicle."""
+    if CONF_WEBHOOK_ID not in entry.data:
+        # Made once and kept for good: restarts, reloads and token changes keep the URL.
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_ID: ha_webhook.async_generate_id()}
+        )
     client = await _async_client(hass, entry)
     store = SmartcarStore(hass, entry.entry_id)
     await store.async_load()
@@ -185,6 +197,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for coordinator in coordinators.values():
         coordinator.async_entities_ready()
+    if management_token(entry) is not None:
+        await async_setup_webhook(hass, entry)
     return True
 
 
@@ -199,6 +213,7 @@ def _remove_gone_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry, keep:
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:
     """Unload the platforms and save what must survive."""
+    async_unregister_webhook(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.store.async_save_now()
@@ -206,8 +221,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
-    """Delete the entry's storage."""
+    """Delete the entry's storage and its cloudhook."""
     await SmartcarStore(hass, entry.entry_id).async_remove()
+    await async_remove_webhook(hass, entry)
 
 
 async def async_remove_config_entry_device(

@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_entry_oauth2_flow, http as http_helpers
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -50,9 +51,12 @@ from .api import (
 from .const import (
     CONF_API_VERSION,
     CONF_APPLICATION_ID,
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
     CONF_MIN_INTERVAL,
     CONF_MODE,
     CONF_MONTHLY_BUDGET,
+    CONF_SMARTCAR_WEBHOOK_ID,
     CONF_UNIT_SYSTEM,
     CONF_UNLOCK_PIN,
     CONF_USER_ID,
@@ -64,6 +68,7 @@ from .const import (
 )
 from .endpoints import get_endpoints
 from .migration import async_move_vehicles
+from .webhook import webhook_url
 
 # Below this a month of polling is barely possible (a few requests a day).
 MIN_MONTHLY_BUDGET = 50
@@ -72,6 +77,15 @@ MODE_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_MODE, default=Mode.LIVE.value): SelectSelector(
             SelectSelectorConfig(options=[m.value for m in Mode], translation_key=CONF_MODE)
+        )
+    }
+)
+WEBHOOK_KEYS = (CONF_WEBHOOK_ID, CONF_CLOUDHOOK_URL, CONF_SMARTCAR_WEBHOOK_ID)
+# A new entry may take the management token at once (webhooks); the options change it later.
+USER_SCHEMA = MODE_SCHEMA.extend(
+    {
+        vol.Optional(CONF_MANAGEMENT_TOKEN): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
         )
     }
 )
@@ -143,6 +157,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     VERSION = 1
 
     _mode: Mode = Mode.LIVE
+    _management_token: str | None = None
     _api_version: ApiVersion | None = None
     _application_id: str | None = None
     _redirect_uri: str | None = None
@@ -290,8 +305,9 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose real or Smartcar-simulated vehicles, then sign in."""
         if user_input is None:
-            return self.async_show_form(step_id="user", data_schema=MODE_SCHEMA)
+            return self.async_show_form(step_id="user", data_schema=USER_SCHEMA)
         self._mode = Mode(user_input[CONF_MODE])
+        self._management_token = str(user_input.get(CONF_MANAGEMENT_TOKEN) or "").strip() or None
         return await self.async_step_pick_implementation()
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -355,7 +371,10 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             await self.async_set_unique_id(user_id)
             self._abort_if_unique_id_configured()
             title = "Smartcar" if self._mode is Mode.LIVE else "Smartcar (simulated)"
-            return self.async_create_entry(title=title, data=data)
+            options = {}
+            if self._management_token:
+                options[CONF_MANAGEMENT_TOKEN] = self._management_token
+            return self.async_create_entry(title=title, data=data, options=options)
         entry = (
             self._get_reauth_entry()
             if self.source == SOURCE_REAUTH
@@ -364,6 +383,8 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         migrating = entry.data.get(CONF_API_VERSION, ApiVersion.V2.value) != data.get(
             CONF_API_VERSION, ApiVersion.V2.value
         )
+        # The webhook stays the entry's: its URL is pasted in Smartcar's dashboard.
+        data = {key: entry.data[key] for key in WEBHOOK_KEYS if key in entry.data} | data
         await self.async_set_unique_id(user_id)
         if not migrating:
             self._abort_if_unique_id_mismatch(reason="wrong_account")
@@ -410,6 +431,9 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                 }
                 if pin:
                     options[CONF_UNLOCK_PIN] = pin
+                token = str(user_input.get(CONF_MANAGEMENT_TOKEN) or "").strip()
+                if token:
+                    options[CONF_MANAGEMENT_TOKEN] = token
                 return self.async_create_entry(data=options)
         schema = vol.Schema(
             {
@@ -437,10 +461,17 @@ class SmartcarOptionsFlow(OptionsFlowWithReload):
                 vol.Optional(CONF_UNLOCK_PIN): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.PASSWORD)
                 ),
+                vol.Optional(CONF_MANAGEMENT_TOKEN): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
             }
         )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
             errors=errors,
+            description_placeholders={
+                "webhook_url": webhook_url(self.hass, self.config_entry)
+                or "(set an external URL for Home Assistant first)"
+            },
         )

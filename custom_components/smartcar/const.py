@@ -24,6 +24,11 @@ CONF_MODE: Final = "mode"
 CONF_API_VERSION: Final = "api_version"
 CONF_APPLICATION_ID: Final = "application_id"
 CONF_USER_ID: Final = "user_id"
+# Webhooks: the application management token (the HMAC key; an option), the cloudhook of
+# the entry's webhook, and the id Smartcar gave its webhook (learnt from VERIFY).
+CONF_MANAGEMENT_TOKEN: Final = "management_token"
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"
 CONF_UNIT_SYSTEM: Final = "unit_system"
 CONF_MONTHLY_BUDGET: Final = "monthly_budget"
 CONF_MIN_INTERVAL: Final = "min_interval"

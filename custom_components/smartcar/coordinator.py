@@ -48,6 +48,8 @@ from .api import (
     SmartcarVehicleStateError,
     SmartcarVersionRetiredError,
     VehicleApi,
+    WebhookError,
+    signals_of_codes,
 )
 from .const import (
     CONF_MIN_INTERVAL,
@@ -147,6 +149,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
         self._signal_entities: dict[Signal, set[tuple[str, str]]] = {}
         # API v3: Smartcar has no signals for the car yet (not subscribed to a webhook).
         self._signals_unavailable = False
+        # When the last webhook delivery for this car arrived.
+        self.last_webhook: datetime | None = max(memory.pushed.values(), default=None)
 
     # --- what to ask for ---------------------------------------------------------------
 
@@ -154,6 +158,11 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
     def next_poll(self) -> datetime | None:
         """When the scheduler looks at the car next."""
         return self.scheduler.next_check
+
+    @property
+    def pushed_signals(self) -> frozenset[Signal]:
+        """Signals webhook deliveries have brought."""
+        return frozenset(self._memory.pushed)
 
     @property
     def signals_unavailable(self) -> bool:
@@ -216,6 +225,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             usage=self._memory.usage,
             last_poll=self._last_poll,
             reads_all=self.client.reads_all,
+            pushed=self._memory.pushed,
         )
 
     def _follow_schedule(self, now: datetime) -> None:
@@ -474,6 +484,111 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             READ_PERMISSIONS[signal].value,
         )
 
+    # --- webhooks ----------------------------------------------------------------------
+
+    @callback
+    def async_push(
+        self,
+        readings: Mapping[Signal, SignalReading],
+        raw: Mapping[Signal, dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        """A webhook delivery: what it brought is shown at once, unless older than what is.
+
+        Deliveries come at least once and in any order: a reading whose data age is older than
+        the one shown is dropped. Nothing is billed; the scheduler plans on the news.
+        """
+        shown = dict(self.data.readings)
+        failed = dict(self.data.failed)
+        taken: list[Signal] = []
+        for signal, reading in readings.items():
+            current = shown.get(signal)
+            if current is not None and _older(reading, current):
+                continue
+            if current is not None:
+                self._previous[signal] = current
+            shown[signal] = reading
+            failed.pop(signal, None)
+            if signal in raw:
+                self._memory.raw[signal] = raw[signal]
+            self._memory.pushed[signal] = now
+            taken.append(signal)
+        self.last_webhook = now
+        self._store.async_schedule_save()
+        data = VehicleData(readings=shown, failed=failed)
+        self.data = data
+        if taken:
+            self.scheduler.delivered(self._plan_input(now), tuple(taken))
+            self._memory.learnt = self.scheduler.policy.export()
+            self._follow_schedule(now)
+        self.async_set_updated_data(data)
+
+    async def async_subscribe_webhook(self, webhook_id: str) -> None:
+        """Subscribe the car to Smartcar's webhook through the API, once.
+
+        Where the application does not allow it, the dashboard's "automatically subscribe all
+        vehicles" does the same; the README says so.
+        """
+        if self._memory.webhook == webhook_id or self.account.auth_failed:
+            return
+        try:
+            async with self.account.limiter:
+                await self.client.async_subscribe_webhook(self.vehicle.id, webhook_id)
+        except SmartcarError as err:
+            LOGGER.warning(
+                "%s: could not subscribe the car to the webhook (%s); subscribe it in the "
+                "Smartcar dashboard",
+                self.vehicle.name,
+                err,
+            )
+            return
+        LOGGER.info("%s: subscribed to Smartcar's webhook", self.vehicle.name)
+        self._memory.webhook = webhook_id
+        self._store.async_schedule_save()
+
+    @callback
+    def async_webhook_errors(self, errors: Iterable[WebhookError]) -> None:
+        """VEHICLE_ERROR: what the same error of a read does; RESOLVED takes it back."""
+        entry_id = self.config_entry.entry_id
+        for error in errors:
+            signals = signals_of_codes(error.signals)
+            permissions = sorted({READ_PERMISSIONS[s].value for s in signals})
+            if error.type == "PERMISSION":
+                for permission in permissions or ["unknown"]:
+                    if error.resolved:
+                        issues.clear_missing_permission(
+                            self.hass, entry_id, self.vehicle.id, permission
+                        )
+                    else:
+                        issues.missing_permission(
+                            self.hass, entry_id, self.vehicle.id, self.vehicle.name, permission
+                        )
+            elif error.type in ("AUTHENTICATION", "CONNECTED_SERVICES_ACCOUNT") and (
+                error.resolution == "REAUTHENTICATE" or error.code == "AUTHENTICATION_FAILED"
+            ):
+                if not error.resolved:
+                    LOGGER.warning(
+                        "%s: Smartcar says the account needs signing in again", self.vehicle.name
+                    )
+                    self.config_entry.async_start_reauth(self.hass)
+            elif error.type == "CONNECTED_SERVICES_ACCOUNT":
+                if error.resolved:
+                    issues.clear_account_action(self.hass, entry_id, self.vehicle.id)
+                else:
+                    issues.account_action(
+                        self.hass, entry_id, self.vehicle.id, self.vehicle.name, error.code
+                    )
+            else:
+                # VEHICLE_STATE (asleep, unreachable) and COMPATIBILITY: the values stay, as
+                # they do when a read says the same.
+                LOGGER.debug(
+                    "%s: webhook error %s:%s (%s)",
+                    self.vehicle.name,
+                    error.type,
+                    error.code,
+                    error.state,
+                )
+
     # --- commands ----------------------------------------------------------------------
 
     async def async_command(
@@ -623,3 +738,9 @@ def command_failed(message: str) -> HomeAssistantError:
         translation_key="command_failed",
         translation_placeholders={"error": message},
     )
+
+
+def _older(new: SignalReading, shown: SignalReading) -> bool:
+    """Whether `new` reports an earlier moment than `shown` (unknown ages are not older)."""
+    new_age, shown_age = new.meta.data_age, shown.meta.data_age
+    return new_age is not None and shown_age is not None and new_age < shown_age

@@ -25,6 +25,10 @@ TO_REDACT = {
     "unlock_pin",
     "user_id",
     "application_id",
+    "management_token",
+    "webhook_id",
+    "cloudhook_url",
+    "smartcar_webhook_id",
 }
 
 
@@ -46,6 +50,10 @@ async def async_get_config_entry_diagnostics(
                     "next_check": coordinator.scheduler.next_check,
                     "next_reason": coordinator.scheduler.next_reason,
                 },
+                "webhook": {
+                    "last_delivery": coordinator.last_webhook,
+                    "signals": sorted(coordinator.pushed_signals),
+                },
                 "last_update_success": coordinator.last_update_success,
                 "requests_this_month": coordinator.requests_this_month,
                 "budget_remaining": coordinator.budget_remaining,
@@ -63,6 +71,11 @@ async def async_get_config_entry_diagnostics(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "api_version": entry.runtime_data.client.api_version.value,
+            "webhook": {
+                "enabled": bool(entry.options.get("management_token")),
+                "cloudhook": bool(entry.data.get("cloudhook_url")),
+                "verified": bool(entry.data.get("smartcar_webhook_id")),
+            },
             "vehicles": vehicles,
         },
         TO_REDACT,

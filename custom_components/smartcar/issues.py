@@ -27,6 +27,33 @@ def missing_permission(
     )
 
 
+def clear_missing_permission(
+    hass: HomeAssistant, entry_id: str, vehicle_id: str, permission: str
+) -> None:
+    """The permission is there again (a webhook's RESOLVED)."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id, vehicle_id, f"permission_{permission}"))
+
+
+def account_action(
+    hass: HomeAssistant, entry_id: str, vehicle_id: str, vehicle: str, code: str | None
+) -> None:
+    """The car maker's account needs something only its owner can do (a subscription, ...)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry_id, vehicle_id, "account"),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="account_action",
+        translation_placeholders={"vehicle": vehicle, "code": code or "ACCOUNT_ISSUE"},
+    )
+
+
+def clear_account_action(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> None:
+    """The account problem is resolved."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry_id, vehicle_id, "account"))
+
+
 def billing_limit(hass: HomeAssistant, entry_id: str, vehicle_id: str, vehicle: str) -> None:
     """Smartcar's plan or the vehicle's monthly request limit is used up."""
     ir.async_create_issue(

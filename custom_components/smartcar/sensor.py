@@ -46,6 +46,7 @@ from .api import (
     Tires,
     UnitSystem,
 )
+from .const import CONF_MANAGEMENT_TOKEN
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
 from .entity import SmartcarEntity, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
 
@@ -414,6 +415,14 @@ VEHICLE_SENSORS: tuple[SmartcarVehicleSensorDescription, ...] = (
         # Starts again from 0 every month: long-term statistics count a drop as a new cycle.
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda c: c.requests_this_month,
+    ),
+    SmartcarVehicleSensorDescription(
+        key="last_webhook",
+        translation_key="last_webhook",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c: c.last_webhook,
+        exists_fn=lambda c: bool(c.config_entry.options.get(CONF_MANAGEMENT_TOKEN)),
     ),
     SmartcarVehicleSensorDescription(
         key="budget_remaining",

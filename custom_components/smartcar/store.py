@@ -29,6 +29,8 @@ class _StoredVehicle(TypedDict, total=False):
     unsupported: list[str]
     raw: dict[str, dict[str, Any]]
     polled: dict[str, str]
+    pushed: dict[str, str]
+    webhook: str
     learnt: dict[str, Any]
 
 
@@ -40,6 +42,10 @@ class VehicleMemory:
     unsupported: set[Signal] = field(default_factory=set)
     raw: dict[Signal, dict[str, Any]] = field(default_factory=dict)
     polled: dict[Signal, datetime] = field(default_factory=dict)
+    # When a webhook delivery last brought each signal.
+    pushed: dict[Signal, datetime] = field(default_factory=dict)
+    # The Smartcar webhook the car was subscribed to through the API.
+    webhook: str | None = None
     # Billed requests this month: survives restarts, starts afresh when the month turns.
     usage: Usage = field(default_factory=Usage)
     # What the polling policy learnt (habits, the charge rate), as it exports it.
@@ -52,6 +58,14 @@ def _known(key: str) -> bool:
 
 def _signals[V](mapping: dict[str, V]) -> dict[Signal, V]:
     return {Signal(k): v for k, v in mapping.items() if _known(k)}
+
+
+def _times(mapping: dict[str, str]) -> dict[Signal, datetime]:
+    return {
+        s: when
+        for s, value in _signals(mapping).items()
+        if isinstance(value, str) and (when := dt_util.parse_datetime(value)) is not None
+    }
 
 
 class SmartcarStore:
@@ -72,12 +86,11 @@ class SmartcarStore:
             memory = VehicleMemory(
                 unsupported={Signal(k) for k in item.get("unsupported", []) if _known(k)},
                 raw=_signals(item.get("raw", {})),
-                polled={
-                    s: when
-                    for s, value in _signals(item.get("polled", {})).items()
-                    if (when := dt_util.parse_datetime(value)) is not None
-                },
+                polled=_times(item.get("polled", {})),
+                pushed=_times(item.get("pushed", {})),
             )
+            if isinstance(webhook := item.get("webhook"), str):
+                memory.webhook = webhook
             learnt = item.get("learnt")
             if isinstance(learnt, dict):
                 memory.learnt = learnt
@@ -128,6 +141,7 @@ class SmartcarStore:
                 "unsupported": sorted(memory.unsupported),
                 "raw": {s.value: raw for s, raw in memory.raw.items()},
                 "polled": {s.value: when.isoformat() for s, when in memory.polled.items()},
+                "pushed": {s.value: when.isoformat() for s, when in memory.pushed.items()},
                 "usage": {
                     "month": memory.usage.month,
                     "used": memory.usage.used,
@@ -135,6 +149,8 @@ class SmartcarStore:
                 },
                 "learnt": memory.learnt,
             }
+            if memory.webhook is not None:
+                item["webhook"] = memory.webhook
             if memory.attributes is not None:
                 item["attributes"] = {
                     "id": memory.attributes.id,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Final
 
 from .api import READ_PERMISSIONS, Permission, Signal, SignalReading, VehicleAttributes
 from .const import MAX_CONCURRENT_REQUESTS
@@ -49,6 +51,28 @@ class VehicleData:
         return self.readings.get(signal)
 
 
+# Deliveries remembered per entry to drop repeats (Smartcar delivers at least once).
+SEEN_EVENTS: Final = 2000
+
+
+class EventLog:
+    """The `eventId`s of the latest deliveries, oldest forgotten first."""
+
+    def __init__(self, size: int = SEEN_EVENTS) -> None:
+        """Remember up to `size` ids."""
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def add(self, event_id: str) -> bool:
+        """Remember the id; False when it was seen already."""
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = None
+        while len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+        return True
+
+
 @dataclass(slots=True)
 class Account:
     """What the vehicles of one entry share: a request limiter and the authentication state."""
@@ -58,3 +82,5 @@ class Account:
     )
     # Set by the first 401: no vehicle of the entry sends anything until reauthentication.
     auth_failed: bool = False
+    # Webhook deliveries already taken.
+    events: EventLog = field(default_factory=EventLog)

@@ -5,6 +5,7 @@ API version can produce the same models.
 """
 
 from ._v2 import finite_float, parse_datetime
+from ._v3 import signals_of_codes
 from .auth import AbstractAuth, StaticAuth
 from .base import VehicleApi
 from .client import SmartcarClient, validate_charge_limit, validate_coordinates
@@ -90,6 +91,18 @@ from .oauth import (
     parse_application_token,
     parse_token,
 )
+from .webhooks import (
+    MAX_BODY_BYTES,
+    SIGNATURE_HEADER,
+    VEHICLE_ERROR,
+    VEHICLE_STATE,
+    VERIFY,
+    Delivery,
+    WebhookError,
+    hash_challenge,
+    parse_delivery,
+    signature_valid,
+)
 
 __all__ = [
     "CHARGE_LIMIT_MAX",
@@ -100,7 +113,12 @@ __all__ = [
     "DEFAULT_MANAGEMENT_URL",
     "DEFAULT_TOKEN_URL",
     "DEFAULT_VEHICLE_API_URL",
+    "MAX_BODY_BYTES",
     "READ_PERMISSIONS",
+    "SIGNATURE_HEADER",
+    "VEHICLE_ERROR",
+    "VEHICLE_STATE",
+    "VERIFY",
     "AbstractAuth",
     "ApiVersion",
     "ApplicationToken",
@@ -117,6 +135,7 @@ __all__ = [
     "Connection",
     "ConnectionStatus",
     "Connectivity",
+    "Delivery",
     "Diagnostics",
     "EngineOil",
     "Fuel",
@@ -165,13 +184,18 @@ __all__ = [
     "VehicleApi",
     "VehicleAttributes",
     "VehicleIds",
+    "WebhookError",
     "async_application_token",
     "async_detect_api_version",
     "build_authorize_url",
     "finite_float",
+    "hash_challenge",
     "parse_application_token",
     "parse_datetime",
+    "parse_delivery",
     "parse_token",
+    "signals_of_codes",
+    "signature_valid",
     "validate_charge_limit",
     "validate_coordinates",
 ]

@@ -104,6 +104,13 @@ CODES: Final[dict[Signal, tuple[str, ...]]] = {
 }
 VIN_CODE: Final = "vehicleidentification-vin"
 
+
+def signals_of_codes(codes: Iterable[str]) -> frozenset[Signal]:
+    """The groups these v4.0 signal codes belong to."""
+    wanted = {code.lower() for code in codes}
+    return frozenset(group for group, members in CODES.items() if wanted & set(members))
+
+
 # Units as Smartcar spells them (and the spellings seen elsewhere) -> a factor to one unit.
 _KM: Final = {"km": 1.0, "kilometers": 1.0, "kilometres": 1.0, "mi": 1.609344, "miles": 1.609344}
 _KMH: Final = {

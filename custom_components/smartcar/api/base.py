@@ -44,6 +44,9 @@ class VehicleApi(Protocol):
     def restore_reading(self, signal: Signal, raw: Mapping[str, Any]) -> SignalReading:
         """A reading back from storage."""
 
+    async def async_subscribe_webhook(self, vehicle_id: str, webhook_id: str) -> None:
+        """Have the car's webhook deliveries sent to this Smartcar webhook."""
+
     async def async_start_charging(self, vehicle_id: str) -> CommandResult:
         """Start charging."""
 

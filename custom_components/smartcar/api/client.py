@@ -311,6 +311,12 @@ class SmartcarClient:
             vehicle_id, "/navigation/destination", {"latitude": lat, "longitude": lon}
         )
 
+    # --- webhooks ----------------------------------------------------------------------
+
+    async def async_subscribe_webhook(self, vehicle_id: str, webhook_id: str) -> None:
+        """`POST /vehicles/{id}/webhooks/{webhook_id}`: the car's deliveries go to it."""
+        await self._vehicle("POST", vehicle_id, f"/webhooks/{webhook_id}")
+
     # --- management API ----------------------------------------------------------------
     # Not called by the integration yet: the v3 work needs `/connections` to find the user of
     # a connection; getting and removing one belong to the same resource.

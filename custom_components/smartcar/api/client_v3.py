@@ -27,6 +27,7 @@ from .const import (
     UnitSystem,
 )
 from .errors import (
+    SmartcarApiError,
     SmartcarAuthenticationError,
     SmartcarError,
     SmartcarNotFoundError,
@@ -178,6 +179,31 @@ class SmartcarV3Client:
                 status=404, code="VEHICLE_NOT_FOUND", description="no connection for this vehicle"
             )
         return self._permissions[vehicle_id]
+
+    async def async_subscribe_webhook(self, vehicle_id: str, webhook_id: str) -> None:
+        """`POST /subscriptions` (management API): the car's deliveries go to the webhook.
+
+        Already subscribed (409) is success.
+        """
+        try:
+            await self._request(
+                "POST",
+                f"{self._management_url}/subscriptions",
+                what="/subscriptions",
+                user=False,
+                json_body={
+                    "data": {
+                        "attributes": {
+                            "webhookId": webhook_id,
+                            "userId": self.user_id,
+                            "vehicleId": vehicle_id,
+                        }
+                    }
+                },
+            )
+        except SmartcarApiError as err:
+            if err.status != 409:
+                raise
 
     # --- vehicle -----------------------------------------------------------------------
 

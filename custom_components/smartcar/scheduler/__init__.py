@@ -144,6 +144,14 @@ class Scheduler:
         if self.next_check is None or when < self.next_check:
             self._schedule(now, when, "what a command changed")
 
+    def delivered(self, given: PlanInput, pushed: tuple[Signal, ...]) -> None:
+        """A webhook brought `pushed` (merged into `given`): learn from it, plan again.
+
+        Not a read: nothing was paid, and a wait for Smartcar (retry-after) still holds.
+        """
+        self.policy.observe(given, pushed)
+        self.replan(given)
+
     def replan(self, given: PlanInput) -> None:
         """Plan again on what is known now (after a restart)."""
         plan = self.policy.next_check(given)

@@ -79,6 +79,11 @@ BASELINE_SHARE = 0.4
 WHOLE_READ_SHARE = 0.7
 # Intervals never stretch beyond this factor (an empty budget waits for the month's end).
 MAX_STRETCH = 1000.0
+# Webhooks: what deliveries bring is not read while they keep coming. The heartbeat alone is
+# read once a day, as a safety net: should it show the car reported after the last delivery
+# (by more than the margin), deliveries have stopped and polling takes over until they resume.
+SAFETY_INTERVAL = 24 * HOUR
+MISSED_REPORT_MARGIN = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,21 @@ class PlanInput:
     last_poll: datetime | None
     # API v3: one billed request reads every signal, so a read is worth taking whole.
     reads_all: bool = False
+    # Webhooks: when a delivery last brought each signal.
+    pushed: Mapping[Signal, datetime] = field(default_factory=dict)
+
+
+def trusted_pushes(given: PlanInput) -> Mapping[Signal, datetime]:
+    """The signals deliveries keep fresh; none once a read showed a report they missed."""
+    if not given.pushed:
+        return {}
+    last = max(given.pushed.values())
+    for signal in given.pushed:
+        reading = given.readings.get(signal)
+        age = reading.meta.data_age if reading is not None else None
+        if age is not None and age > last + MISSED_REPORT_MARGIN:
+            return {}
+    return given.pushed
 
 
 class Policy(Protocol):
@@ -200,8 +220,14 @@ class AdaptivePolicy:
         heartbeat = _heartbeat(given.needed)
         busy: dict[Signal, tuple[datetime, str]] = {}
         quiet: dict[Signal, timedelta] = {}
+        pushed = trusted_pushes(given)
         for signal in given.needed:
             polled = given.polled.get(signal)
+            if signal in pushed:
+                if signal is heartbeat:
+                    since = max(pushed[signal], polled or pushed[signal])
+                    busy[signal] = (since + SAFETY_INTERVAL, "safety read while webhooks deliver")
+                continue
             if polled is None:
                 busy[signal] = (now, "never read")
                 continue
@@ -380,7 +406,10 @@ class AdaptivePolicy:
             # The read just made brought everything.
             return ()
         state = situation(given.readings, given.previous, given.polled)
-        stale = [s for s in sorted(given.needed) if self._stale(s, given, state)]
+        pushed = trusted_pushes(given)
+        stale = [
+            s for s in sorted(given.needed) if s not in pushed and self._stale(s, given, state)
+        ]
         return tuple(stale[: self.allowance.affordable(given.usage, given.now)])
 
 
