@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -21,7 +22,7 @@ from custom_components.smartcar.api import MAX_BODY_BYTES, hash_challenge
 from smartcar_simulator import Simulator
 from tests.const import EV_ID
 
-from .conftest import Clock, poll, setup_entry
+from .conftest import Clock, poll, setup_entry, v3_entry
 from .helpers import billed_by_vehicle, billed_since, reauth_flows, repairs
 from .webhook_helpers import (
     MANAGEMENT_TOKEN,
@@ -406,3 +407,43 @@ async def test_diagnostics_hide_the_webhook_secrets(
     assert MANAGEMENT_TOKEN not in text
     assert init_integration.data[CONF_WEBHOOK_ID] not in text
     assert diagnostics["webhook"] == {"enabled": True, "cloudhook": False, "verified": True}
+
+
+async def test_unsigned_garbage_is_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """An unsigned body that is no VERIFY (here: not even JSON) is refused unparsed."""
+    response = await _post(hass_client_no_auth, init_integration, b"\xff not json", None)
+    assert response.status == 401
+
+
+async def test_options_show_the_webhook_url(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The options form shows the URL to paste into the Smartcar dashboard."""
+    await async_process_ha_core_config(hass, {"external_url": "https://ha.example.org"})
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["description_placeholders"]["webhook_url"] == (
+        f"https://ha.example.org/api/webhook/{init_integration.data[CONF_WEBHOOK_ID]}"
+    )
+
+
+@pytest.mark.usefixtures("setup_v3_credentials")
+async def test_v3_cars_subscribe_through_the_management_api(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    simulator: Simulator,
+    options: dict[str, Any],
+) -> None:
+    """A v3 entry subscribes its cars with POST /subscriptions (the application token)."""
+    entry = v3_entry(simulator, options)
+    await setup_entry(hass, entry)
+    assert (await _post(hass_client_no_auth, entry, encode(verify("v3")))).status == 200
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert simulator.webhooks[SMARTCAR_WEBHOOK_ID] == set(entry.runtime_data.coordinators)
+    delivery = vehicle_state(simulator, "ev")
+    assert (await _post(hass_client_no_auth, entry, encode(delivery))).status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(LAST_WEBHOOK).state != "unknown"
