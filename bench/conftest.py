@@ -1,6 +1,6 @@
 """The benchmark runs under pytest for Home Assistant's test harness (`hass`, sockets).
 
-At the end of the run the table is printed; the exit status fails when (a) misses a target.
+At the end of the run the table is printed; the exit status fails when a target is missed.
 """
 
 from __future__ import annotations

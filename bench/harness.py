@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Callable, Generator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 import time
 from typing import Any, Final
 from unittest.mock import patch
 
+from aiohttp.test_utils import TestServer
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -20,7 +21,14 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smartcar.const import DOMAIN
-from smartcar_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, USER_ID
+from smartcar_simulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    USER_ID,
+    Simulator,
+    webhooks,
+)
+from smartcar_simulator.simulator import DEFAULT_WEBHOOK_ID
 from smartcar_simulator.v3 import (
     DEFAULT_APPLICATION_ID,
     DEFAULT_V3_CLIENT_ID,
@@ -115,6 +123,18 @@ def virtual_time(now: Callable[[], datetime]) -> Generator[None]:
         yield
 
 
+class Now:
+    """A virtual now that moves only when told (`value`), for `virtual_time`."""
+
+    def __init__(self, start: datetime) -> None:
+        """Now is `start` until `value` changes."""
+        self.value = start
+
+    def __call__(self) -> datetime:
+        """The virtual now."""
+        return self.value
+
+
 class VirtualTimer:
     """Home Assistant's coordinator refresh timer, in virtual time.
 
@@ -165,3 +185,47 @@ class VirtualTimer:
 def entity_id(hass: HomeAssistant, domain: str, vehicle_id: str, key: str) -> str | None:
     """The entity id of one of a vehicle's entities (by unique id), None when it has none."""
     return er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{vehicle_id}_{key}")
+
+
+@asynccontextmanager
+async def http_server(hass: HomeAssistant) -> AsyncGenerator[str]:
+    """Home Assistant's HTTP application served on a real socket; yields its base URL.
+
+    The harness does not start Home Assistant's own server; this serves the same
+    application (its middlewares, the webhook view) as the test client does, on
+    127.0.0.1 and a free port, for clients of any kind (the simulator's webhook sender).
+    """
+    server = TestServer(hass.http.app)
+    # Views registered after the start (other integrations' setup) still work.
+    server.app._router.freeze = lambda: None
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def webhook_sender(
+    hass: HomeAssistant, sim: Simulator, webhook_id: str
+) -> AsyncGenerator[webhooks.WebhookSender]:
+    """The simulator's webhook sender, delivering to the entry's webhook over real HTTP.
+
+    Home Assistant's HTTP application is served on a socket (`http_server`); Smartcar's
+    webhook (the simulator's default one, with every connected car subscribed) gets that
+    callback URL, is verified (VERIFY itself is the tests' business) and signs with the
+    simulator's management token, the one the entry's options hold. Nothing goes out until
+    `deliver_due()` is awaited.
+    """
+    sender = webhooks.sender_of(sim)
+    async with http_server(hass) as base:
+        sender.configure(
+            DEFAULT_WEBHOOK_ID,
+            url=f"{base}/api/webhook/{webhook_id}",
+            management_token=sim.management_token,
+            verified=True,
+        )
+        try:
+            yield sender
+        finally:
+            await sender.close()

@@ -67,6 +67,8 @@ class CarResult:
     commands_failed: int = 0
     by_path: dict[str, int] = field(default_factory=dict)
     unavailable: float = 0.0  # share of time any compared entity showed nothing usable
+    deliveries: int = 0  # webhook deliveries (VEHICLE_STATE) acknowledged by Home Assistant
+    deliveries_failed: int = 0  # ... answered otherwise (or not at all)
 
     def figure(self, key: str) -> float | None:
         """A figure's value (None when the car has no such thing)."""
@@ -77,6 +79,11 @@ class CarResult:
     def billed_polls(self) -> int:
         """Billed requests of scheduled refreshes."""
         return self.billed - self.billed_setup - self.billed_commands
+
+    @property
+    def billed_reads(self) -> int:
+        """Billed requests less the commands themselves (the POSTs, alike in every policy)."""
+        return self.billed - sum(n for path, n in self.by_path.items() if path.startswith("POST "))
 
 
 @dataclass(slots=True)
@@ -104,3 +111,34 @@ class ScaleResult:
     refresh_billed: int = 0
     memory_bytes: int | None = None
     entities: int = 0
+
+
+@dataclass(slots=True)
+class WebhookResult:
+    """Deliveries over real HTTP: the delay to the state shown, and the rate HA takes them."""
+
+    # One delivery at a time: seconds from the report (the sender's POST start) to the
+    # entity's state_changed event.
+    from_report: list[float] = field(default_factory=list)
+    from_post: list[float] = field(default_factory=list)
+    # A fleet's deliveries, `concurrency` at a time.
+    vehicles: int = 0
+    concurrency: int = 0
+    deliveries: int = 0
+    seconds: float = 0.0
+    busy_seconds: float = 0.0  # CPU time of Home Assistant's event-loop thread meanwhile
+    post_seconds: list[float] = field(default_factory=list)  # each POST, as the sender saw it
+    statuses: dict[str, int] = field(default_factory=dict)
+    state_changes: int = 0  # lock entities that changed meanwhile (one per delivery)
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank)."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0, 0.0
+    median = ordered[(len(ordered) - 1) // 2]
+    if len(ordered) % 2 == 0:
+        median = (median + ordered[len(ordered) // 2]) / 2
+    rank = max(0, -(-95 * len(ordered) // 100) - 1)
+    return median, ordered[rank]

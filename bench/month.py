@@ -12,8 +12,8 @@ that comparison holds until the next point (time-weighted).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
@@ -27,8 +27,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from custom_components.smartcar.api import Signal, SmartcarClient, SmartcarV3Client
+from custom_components.smartcar.const import CONF_MANAGEMENT_TOKEN
 from custom_components.smartcar.coordinator import SmartcarCoordinator
-from smartcar_simulator import Simulator, SimulatorServer, VirtualClock
+from smartcar_simulator import Simulator, SimulatorServer, VirtualClock, webhooks
 from smartcar_simulator.fleet import default_vehicles
 from tests.fixed_policy import FixedPolicy
 
@@ -42,6 +43,7 @@ from .harness import (
     setup_credentials,
     token_data,
     virtual_time,
+    webhook_sender,
 )
 from .metrics import CHARGING, LEVEL, LOCATION, LOCK, PLUGGED, CarResult, MonthResult, Tally
 from .scenario import END, START, TOKEN_LIFETIME, Event, Life, Place, build_life, distance_km
@@ -55,7 +57,9 @@ class Policy:
     """A polling policy to compare: ours (the entry's defaults) or a fixed interval.
 
     `api`: the Smartcar API version of the application ("2": v2.0, a billed request per path
-    read; "3": v3, one billed request reads every signal).
+    read; "3": v3, one billed request reads every signal). `webhooks`: the entry has the
+    application management token, so Smartcar's deliveries (the simulator's sender, over real
+    HTTP to Home Assistant's webhook) bring what the cars report.
     """
 
     key: str
@@ -63,6 +67,7 @@ class Policy:
     description: str
     fixed: timedelta | None = None
     api: str = V2
+    webhooks: bool = False
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -88,6 +93,13 @@ POLICIES: Final = (
     ),
     Policy("b", "(b) 6 h", "every enabled path every 6 hours", timedelta(hours=6)),
     Policy("c", "(c) 30 min", "every enabled path every 30 minutes", timedelta(minutes=30)),
+    Policy(
+        "d",
+        "(d) webhooks",
+        "(a) with the management token set: every report the car makes is delivered to "
+        "Home Assistant's webhook (signed, real HTTP) as the month's clock moves",
+        webhooks=True,
+    ),
 )
 
 CARS: Final = {"ev": "Tesla Model 3", "petrol": "Ford Focus"}
@@ -312,7 +324,12 @@ async def run_month(
         asked.setdefault(vehicle_id, []).extend(s.value for s in wanted)
         return await real_batch(client, vehicle_id, wanted)
 
-    async with SimulatorServer(sim, host="127.0.0.1", port=0) as server:
+    deliveries: list[dict[str, Any]] = []
+
+    async with AsyncExitStack() as stack:
+        server = await stack.enter_async_context(
+            SimulatorServer(sim, host="127.0.0.1", port=0, deliver_webhooks=False)
+        )
         with (
             virtual_time(sim.clock.now),
             timer.installed(),
@@ -320,18 +337,32 @@ async def run_month(
             patch.object(client_class, "async_batch", batch),
         ):
             await setup_credentials(hass, server.url, policy.api)
+            options = {CONF_MANAGEMENT_TOKEN: sim.management_token} if policy.webhooks else {}
             if policy.api == V3:
                 # No token: the integration fetches an application token (not billed).
-                entry = make_v3_entry({})
+                entry = make_v3_entry(options)
             else:
                 tokens = sim.issue_tokens()
                 entry = make_entry(
                     token_data(tokens.access_token, tokens.refresh_token, tokens.expires_in),
-                    {},
+                    options,
                 )
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
+            deliver: Callable[[], Awaitable[None]] | None = None
+            if policy.webhooks:
+                sender = await stack.enter_async_context(
+                    webhook_sender(hass, sim, entry.data["webhook_id"])
+                )
+
+                async def send() -> None:
+                    records = await sender.deliver_due()
+                    deliveries.extend(
+                        r for r in records if r["eventType"] == webhooks.VEHICLE_STATE
+                    )
+
+                deliver = send
             coordinators = entry.runtime_data.coordinators
             cars = {
                 key: _Car(hass, sim, key, coordinators[sim.vehicle(key).id], timer) for key in CARS
@@ -341,8 +372,11 @@ async def run_month(
                 car.last_refresh = START
                 car.trace, car.asked = lines, asked
                 car.note(START, "setup")
-            samples = await _live(hass, sim, life, cars, keep_samples=keep_samples)
+            samples = await _live(hass, sim, life, cars, keep_samples=keep_samples, deliver=deliver)
             for car in cars.values():
+                mine = [d for d in deliveries if d["vehicleId"] == car.vehicle.id]
+                car.result.deliveries = sum(d["outcome"] == "acknowledged" for d in mine)
+                car.result.deliveries_failed = sum(d["outcome"] != "acknowledged" for d in mine)
                 counts = sim.counters["billed"].get(car.vehicle.id, {})
                 car.result.billed = int(counts.get("total", 0))
                 car.result.by_path = dict(counts.get("by_path", {}))
@@ -366,8 +400,13 @@ async def _live(
     cars: dict[str, _Car],
     *,
     keep_samples: bool,
+    deliver: Callable[[], Awaitable[None]] | None = None,
 ) -> list[tuple[float, str, str, float | None]]:
-    """Step through the month; integrate the comparison between consecutive points."""
+    """Step through the month; integrate the comparison between consecutive points.
+
+    With `deliver` (webhooks), what the cars reported up to each point is delivered right
+    after the point's events, before due refreshes.
+    """
     events = deque(life.events)
     samples: list[tuple[float, str, str, float | None]] = []
     next_tick = START
@@ -386,6 +425,8 @@ async def _live(
         while events and events[0].at <= point:
             event = events.popleft()
             await _act(hass, sim, cars[event.car], event)
+        if deliver is not None:
+            await deliver()
         for car in cars.values():
             if car.due() <= point:
                 car.refreshing(point)

@@ -15,12 +15,15 @@ from .metrics import (
     CarResult,
     MonthResult,
     ScaleResult,
+    WebhookResult,
+    percentiles,
 )
 from .scenario import DAYS, END, SEED, START
 
 # Filled by the benchmark's tests, printed at the end of the run.
 MONTH: dict[str, MonthResult] = {}
 SCALE: dict[int, ScaleResult] = {}
+WEBHOOKS: dict[str, WebhookResult] = {}
 LIFE_SUMMARY: list[str] = []
 POLICY_SUMMARY: list[str] = []
 
@@ -28,6 +31,7 @@ BUDGET: Final = 500
 WIDTH: Final = 40  # label column
 COLUMN: Final = 13
 LINEAR_SLACK: Final = 1.3
+WEBHOOK_SHARE: Final = 10  # (d) bills at most a tenth of (a)
 
 ROW_LABELS: Final = {
     LOCATION: "location error (km)",
@@ -88,6 +92,19 @@ def month_table() -> list[str]:
             )
         )
         lines.append(_row("refreshes that sent a batch", [str(c.refreshes) for c in cars]))
+        if "d" in MONTH:
+            lines.append(
+                _row(
+                    "webhook deliveries taken",
+                    [
+                        f"{c.deliveries}"
+                        + (f" ({c.deliveries_failed} failed)" * bool(c.deliveries_failed))
+                        if p.policy == "d"
+                        else "-"
+                        for p, c in zip(policies, cars, strict=True)
+                    ],
+                )
+            )
         lines.extend(
             _row(_label(first, figure), [_show(figure, c.figure(figure)) for c in cars])
             for figure in ERROR_FIGURES
@@ -141,6 +158,37 @@ def _checks_v3(v3: CarResult, a: CarResult) -> list[tuple[bool, str]]:
     return checks
 
 
+def _checks_webhooks(d: CarResult, a: CarResult, c: CarResult) -> list[tuple[bool, str]]:
+    """(d) against (a) and (c): a tenth of (a)'s billed requests, commands aside; every
+    delivery acknowledged; no error figure worse than (c)'s (compared as printed, as for v3).
+
+    Commands aside: the POSTs of the commands themselves (the user's automation through Home
+    Assistant's switch) are the same in every column and no policy can spare them; their
+    confirmation reads count, as every read does.
+    """
+    checks = [
+        (
+            d.billed_reads * WEBHOOK_SHARE <= a.billed_reads,
+            f"{d.billed_reads} billed reads > a tenth of (a)'s {a.billed_reads}",
+        ),
+        (d.deliveries_failed == 0, f"{d.deliveries_failed} deliveries not acknowledged"),
+    ]
+    for figure in ERROR_FIGURES:
+        vd, vc = d.figure(figure), c.figure(figure)
+        if vd is None or vc is None:
+            continue
+        name = d.level_label if figure == LEVEL else SHORT[figure]
+        shown_d, shown_c = _show(figure, vd), _show(figure, vc)
+        checks.append(
+            (float(shown_d) <= float(shown_c), f"{name} {shown_d} worse than (c)'s {shown_c}")
+        )
+    return checks
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f} %" if whole else "-"
+
+
 def _verdicts(
     pairs: list[tuple[CarResult, list[tuple[bool, str]]]],
 ) -> tuple[bool, list[str]]:
@@ -181,6 +229,27 @@ def targets() -> tuple[bool | None, list[str]]:
             [(v3, _checks_v3(v3, MONTH["a"].cars[key])) for key, v3 in MONTH["a3"].cars.items()]
         )
         lines.extend([*verdicts, f"Targets (API v3): {'PASS' if ok else 'FAIL'}"])
+        passed = ok if passed is None else passed and ok
+    if {"a", "c", "d"} <= set(MONTH):
+        lines.append(
+            "Targets for (d) webhooks, per vehicle: at most a tenth of (a)'s billed requests, "
+            "commands aside (the POSTs themselves, alike in every column); every delivery "
+            "acknowledged; no error figure worse than (c)'s"
+        )
+        for key, d in MONTH["d"].cars.items():
+            a = MONTH["a"].cars[key]
+            lines.append(
+                f"  {d.name}: billed {d.billed} of (a)'s {a.billed} "
+                f"({_share(d.billed, a.billed)}); commands aside {d.billed_reads} of "
+                f"{a.billed_reads} ({_share(d.billed_reads, a.billed_reads)})"
+            )
+        ok, verdicts = _verdicts(
+            [
+                (d, _checks_webhooks(d, MONTH["a"].cars[key], MONTH["c"].cars[key]))
+                for key, d in MONTH["d"].cars.items()
+            ]
+        )
+        lines.extend([*verdicts, f"Targets (webhooks): {'PASS' if ok else 'FAIL'}"])
         passed = ok if passed is None else passed and ok
     return passed, lines
 
@@ -272,11 +341,49 @@ def scale_table() -> list[str]:
     return lines
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def webhook_lines() -> list[str]:
+    """The delay from a report to the state shown, and the deliveries per second."""
+    result = WEBHOOKS.get("result")
+    if result is None:
+        return []
+    lines = [
+        "Webhooks over real HTTP: the simulator's signed deliveries POSTed to Home Assistant's "
+        "HTTP server (a socket), its webhook view, the entities"
+    ]
+    if result.from_report:
+        median, p95 = percentiles(result.from_report)
+        post_median, post_p95 = percentiles(result.from_post)
+        lines.append(
+            f"  a car's report to the state shown ({len(result.from_report)} deliveries, one "
+            f"at a time): median {_ms(median)}, 95th percentile {_ms(p95)} (from the sender's "
+            f"POST: {_ms(post_median)}, {_ms(post_p95)}); Smartcar's own delay comes on top"
+        )
+    if result.deliveries and result.seconds:
+        median, p95 = percentiles(result.post_seconds)
+        lines.append(
+            f"  {result.vehicles} cars, one Home Assistant: {result.deliveries} deliveries, "
+            f"{result.concurrency} at a time: {result.deliveries / result.seconds:.0f} "
+            f"deliveries/s (event loop busy {_ms(result.busy_seconds / result.deliveries)} "
+            f"per delivery; each POST median {_ms(median)}, 95th percentile {_ms(p95)})"
+        )
+    return lines
+
+
 def report() -> tuple[bool | None, list[str]]:
     """Everything printed at the end of the run, and whether the targets were met."""
     passed, target_lines = targets()
     lines = ["", "=" * 24 + " Smartcar request budget benchmark " + "=" * 24]
-    sections = [month_table(), target_lines, paths_lines() if MONTH else [], scale_table()]
+    sections = [
+        month_table(),
+        target_lines,
+        paths_lines() if MONTH else [],
+        scale_table(),
+        webhook_lines(),
+    ]
     for section in sections:
         if section:
             lines.extend([*section, ""])

@@ -8,25 +8,20 @@ memory are measured in separate runs, as tracing allocations slows everything do
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 import gc
-import json
-from pathlib import Path
-import sys
 import time
 import tracemalloc
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from .conftest import progress
 from .harness import (
+    Now,
     VirtualTimer,
     make_entry,
     setup_credentials,
@@ -34,73 +29,13 @@ from .harness import (
     virtual_time,
 )
 from .metrics import ScaleResult
+from .remote import remote_simulator
 from .report import SCALE
 from .scenario import START
 
-ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1, 10, 100)
 # Far enough ahead that every path is due again (the slowest are weekly).
 LATER = timedelta(days=8)
-
-
-@dataclass(slots=True)
-class RemoteSimulator:
-    """The simulator process: its URL and tokens."""
-
-    hass: HomeAssistant
-    url: str
-    tokens: dict[str, Any]
-
-    async def advance(self, delta: timedelta) -> None:
-        """Move its virtual clock."""
-        session = async_get_clientsession(self.hass)
-        async with session.post(
-            f"{self.url}/sim/clock", json={"advance": delta.total_seconds()}
-        ) as response:
-            response.raise_for_status()
-
-    async def billed(self) -> int:
-        """Billed requests so far, all vehicles."""
-        session = async_get_clientsession(self.hass)
-        async with session.get(f"{self.url}/sim/counters") as response:
-            counters = await response.json()
-        return sum(int(v["total"]) for v in counters["billed"].values())
-
-
-@asynccontextmanager
-async def remote_simulator(hass: HomeAssistant, vehicles: int) -> AsyncGenerator[RemoteSimulator]:
-    """Start `python -m bench.simserver N`; stop it by closing its standard input."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.simserver",
-        str(vehicles),
-        cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        line = json.loads(await asyncio.wait_for(process.stdout.readline(), 60))
-        yield RemoteSimulator(hass, line["url"], line)
-    finally:
-        process.stdin.close()
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-class _Now:
-    """Home Assistant's virtual now for this run."""
-
-    def __init__(self, start: datetime) -> None:
-        self.value = start
-
-    def __call__(self) -> datetime:
-        return self.value
 
 
 @pytest.mark.timeout(600)
@@ -115,7 +50,7 @@ async def test_scale(
 ) -> None:
     """Set an entry up for `vehicles` cars, then refresh them all at once."""
     result = SCALE.setdefault(vehicles, ScaleResult(vehicles))
-    now = _Now(START)
+    now = Now(START)
     async with remote_simulator(hass, vehicles) as sim:
         with virtual_time(now), VirtualTimer(now).installed():
             await setup_credentials(hass, sim.url)

@@ -652,7 +652,9 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             readings = dict(self.data.readings)
             readings[signal] = optimistic(readings.get(signal))
             self.async_set_updated_data(VehicleData(readings=readings, failed=self.data.failed))
-        if signal in self.available_signals and self.scheduler.may_confirm(self._memory.usage, now):
+        if signal in self.available_signals and self.scheduler.may_confirm(
+            self._plan_input(now), signal
+        ):
             await self._async_confirm(signal)
 
     async def _async_confirm(self, signal: Signal) -> None:

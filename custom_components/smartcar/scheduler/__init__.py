@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from ..api import Signal
 from .budget import Budget, Usage, month_bounds, month_of
 from .learning import Learnt, Situation, situation
-from .policy import AdaptivePolicy, Plan, PlanInput, Policy
+from .policy import AdaptivePolicy, Plan, PlanInput, Policy, trusted_pushes
 
 __all__ = [
     "AdaptivePolicy",
@@ -34,6 +34,7 @@ __all__ = [
     "month_bounds",
     "month_of",
     "situation",
+    "trusted_pushes",
 ]
 
 # Home Assistant's timer never fires sooner than this after a refresh.
@@ -82,10 +83,15 @@ class Scheduler:
             return ()
         return self.policy.follow_up(given)
 
-    def may_confirm(self, usage: Usage, now: datetime) -> bool:
-        """A command's confirmation read is polling: only when the budget leaves room."""
+    def may_confirm(self, given: PlanInput, signal: Signal) -> bool:
+        """Whether to read what a command changed: not when webhooks deliver that signal
+        (the delivery confirms it, and a read would see the command's report before its
+        delivery and take it for one deliveries missed); else only with budget room, since a
+        confirmation is polling."""
+        if signal in trusted_pushes(given):
+            return False
         budget = self.policy.allowance
-        return budget is None or budget.room(usage, now) >= 1
+        return budget is None or budget.room(given.usage, given.now) >= 1
 
     def wait(self, now: datetime) -> timedelta:
         """How long Home Assistant's timer waits before the next look."""

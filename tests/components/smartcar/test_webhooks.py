@@ -447,3 +447,24 @@ async def test_v3_cars_subscribe_through_the_management_api(
     assert (await _post(hass_client_no_auth, entry, encode(delivery))).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LAST_WEBHOOK).state != "unknown"
+
+
+async def test_command_is_confirmed_by_the_delivery_not_a_read(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    simulator: Simulator,
+) -> None:
+    """While deliveries bring the lock state, unlocking reads nothing back: the delivery of
+    the car's report confirms it."""
+    assert (
+        await _post(hass_client_no_auth, init_integration, encode(vehicle_state(simulator, "ev")))
+    ).status == 200
+    before = billed_by_vehicle(simulator)
+    await hass.services.async_call("lock", "unlock", {"entity_id": LOCK}, blocking=True)
+    await hass.async_block_till_done()
+    assert billed_since(simulator, before)[EV_ID] == {"POST /security": 1}
+    delivery = vehicle_state(simulator, "ev")
+    assert (await _post(hass_client_no_auth, init_integration, encode(delivery))).status == 200
+    await hass.async_block_till_done()
+    assert hass.states.get(LOCK).state == "unlocked"
