@@ -10,6 +10,7 @@ import shutil
 import signal
 import sys
 import time
+from typing import Any
 
 from scripts.devstack import (
     ROOT,
@@ -20,6 +21,7 @@ from scripts.devstack import (
     prepare_config_dir,
 )
 from scripts.hass_client import HassClient
+from smartcar_simulator.simulator import DEFAULT_MANAGEMENT_TOKEN, DEFAULT_WEBHOOK_ID
 from smartcar_simulator.v3 import DEFAULT_APPLICATION_ID as APPLICATION_ID
 
 DEV_DIR = ROOT / ".dev"
@@ -44,6 +46,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         help="the Smartcar API version of the demo's application (default v2; v3 keeps its "
         "state in .dev/api-v3/)",
     )
+    parser.add_argument(
+        "--no-webhooks",
+        action="store_true",
+        help="no webhooks: the entry gets no management token (one it has is removed) and the "
+        "simulator delivers nothing; Home Assistant only polls",
+    )
     parser.add_argument("--reset", action="store_true", help="wipe .dev/ and start afresh")
     return parser.parse_args(argv)
 
@@ -60,6 +68,32 @@ def login_details() -> dict[str, str]:
     path.write_text(json.dumps(details, indent=2))
     path.chmod(0o600)
     return details
+
+
+def setup_webhooks(
+    client: HassClient, sim_url: str, entries: list[dict[str, Any]], *, enabled: bool
+) -> str:
+    """Webhooks from the simulator to the (first loaded) entry: the entry gets the simulator's
+    management token in its options, the simulator's webhook points at the entry's and VERIFY
+    succeeds; the simulator then delivers every change within a second. Disabled: the token is
+    removed. What to print."""
+    loaded = [e for e in entries if e["state"] == "loaded"]
+    if not loaded:
+        return "off (no Smartcar entry loaded)"
+    entry_id = loaded[0]["entry_id"]
+    if not enabled:
+        client.set_management_token(entry_id, None)
+        return "off (--no-webhooks: Home Assistant polls)"
+    print("connecting the simulator's webhook to Home Assistant (VERIFY) …", flush=True)
+    url, verification = client.connect_webhook(
+        entry_id, sim_url, DEFAULT_MANAGEMENT_TOKEN, DEFAULT_WEBHOOK_ID
+    )
+    if not verification.get("verified"):  # pragma: no cover - connect_webhook raises first
+        raise StackError(f"the simulator's webhook did not verify: {verification}")
+    return (
+        f"the simulator delivers to {url} (verified; a change in the simulator shows within "
+        f"seconds; faults and log: {sim_url}/sim/webhooks)"
+    )
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -105,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             client.connect("simulated", api=api)
             client.wait_entry_state("loaded")
         entries = client.entries()
+        webhooks = setup_webhooks(client, sim.url, entries, enabled=not args.no_webhooks)
         entities = client.template("{{ integration_entities('smartcar') | count }}")
         print(f"\nHome Assistant is ready after {time.monotonic() - started:.0f} s: {hass.url}")
         print(f"  username: {login['username']}\n  password: {login['password']}")
@@ -116,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  Smartcar: not connected (Settings → Devices & services → Add integration)")
             if api == "3":
                 print(f"  the simulator's Application ID (the v3 flow asks): {APPLICATION_ID}")
+        print(f"  webhooks: {webhooks}")
         print(f"  logs: {logs}/  ·  state: {state}/  ·  Ctrl-C stops both", flush=True)
         while True:
             hass.check_alive()

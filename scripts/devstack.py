@@ -101,6 +101,28 @@ def approve_consent(authorize_url: str, action: str = "approve") -> str:
     return str(http("POST", target, data=fields, expect=(302, 303)).headers["Location"])
 
 
+# --- the simulator's webhook -----------------------------------------------------------------
+
+
+def verify_sim_webhook(
+    sim_url: str, callback_url: str, webhook_id: str, timeout: float = 60
+) -> dict[str, Any]:
+    """Point the simulator's webhook at `callback_url` and have it send VERIFY until the
+    answer is right (Home Assistant may still be reloading the entry); the verification."""
+    http("POST", f"{sim_url}/sim/webhooks/{webhook_id}", json={"url": callback_url}, expect=(200,))
+    last: dict[str, Any] = {}
+
+    def verified() -> dict[str, Any] | None:
+        nonlocal last
+        last = http("POST", f"{sim_url}/sim/webhooks/{webhook_id}/verify", expect=(200,)).json()
+        return last if last.get("verified") else None
+
+    try:
+        return wait_until("the simulator's webhook to verify", verified, timeout, interval=1)
+    except StackError as err:
+        raise StackError(f"{err}; the last VERIFY: {last}") from err
+
+
 # --- processes --------------------------------------------------------------------------------
 
 

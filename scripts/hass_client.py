@@ -7,11 +7,19 @@ frontend would; synchronous, like scripts/devstack.py.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Self
 
 from requests import Response
 
-from scripts.devstack import DOMAIN, StackError, approve_consent, http, wait_until
+from scripts.devstack import (
+    DOMAIN,
+    StackError,
+    approve_consent,
+    http,
+    verify_sim_webhook,
+    wait_until,
+)
 from smartcar_simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from smartcar_simulator.v3 import (
     DEFAULT_APPLICATION_ID,
@@ -28,6 +36,9 @@ APPLICATIONS = {
 # Where Smartcar Connect sends the user back: Home Assistant's OAuth callback (v2.0), the
 # integration's own view (v3, which answers with a user id and no token).
 CALLBACKS = {"2": "/auth/external/callback", "3": "/api/smartcar/connect"}
+# The entry option that turns webhooks on, and where its options form shows the webhook's URL.
+MANAGEMENT_TOKEN = "management_token"
+_WEBHOOK_PATH = re.compile(r"/api/webhook/([A-Za-z0-9_-]+)")
 
 # Set over the websocket (config/core/update) when the owner is created, as onboarding does.
 CORE_CONFIG = {
@@ -213,3 +224,74 @@ class HassClient:
         if result.get("type") != "create_entry":
             raise StackError(f"the flow did not create an entry: {result}")
         return result
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    def options_form(self, entry_id: str) -> dict[str, Any]:
+        """Open an entry's options form (Settings → the entry → Configure); the form."""
+        form = dict(self.post("/api/config/config_entries/options/flow", {"handler": entry_id}))
+        if form.get("type") != "form":
+            raise StackError(f"expected the options form, got {form}")
+        return form
+
+    def webhook_url(self, entry_id: str) -> str:
+        """The entry's webhook on this Home Assistant's address (the options form shows its
+        URL, whose host is what Home Assistant thinks it is reached at; its path is the id)."""
+        form = self.options_form(entry_id)
+        self._abort_options(form)
+        return self._local_webhook_url(form)
+
+    def set_management_token(self, entry_id: str, token: str | None) -> str:
+        """Set (None: remove) the entry's application management token through its options
+        form, the other options kept; the entry's webhook URL on this Home Assistant. A change
+        reloads the entry (begun when the form answers): this waits until it is loaded again."""
+        form = self.options_form(entry_id)
+        url = self._local_webhook_url(form)
+        values = _form_values(form)
+        current = values.pop(MANAGEMENT_TOKEN, None) or None
+        if current == token:
+            self._abort_options(form)
+            return url
+        if token:
+            values[MANAGEMENT_TOKEN] = token
+        result = self.post(f"/api/config/config_entries/options/flow/{form['flow_id']}", values)
+        if result.get("type") != "create_entry":
+            raise StackError(f"the options form refused the token: {result}")
+
+        def reloaded() -> bool:
+            entries = {e["entry_id"]: e for e in self.entries()}
+            return entries[entry_id]["state"] == "loaded"
+
+        wait_until("the Smartcar entry to reload", reloaded, timeout=60)
+        return url
+
+    def connect_webhook(
+        self, entry_id: str, sim_url: str, token: str, webhook_id: str
+    ) -> tuple[str, dict[str, Any]]:
+        """Webhooks from the simulator: the entry gets the management token, the simulator's
+        webhook points at the entry's, and VERIFY succeeds (sent again while the entry
+        reloads). The URL and the simulator's verification."""
+        url = self.set_management_token(entry_id, token)
+        return url, verify_sim_webhook(sim_url, url, webhook_id)
+
+    def _local_webhook_url(self, form: dict[str, Any]) -> str:
+        shown = str((form.get("description_placeholders") or {}).get("webhook_url") or "")
+        if not (match := _WEBHOOK_PATH.search(shown)):
+            raise StackError(f"the options form shows no webhook URL: {shown!r}")
+        return f"{self.url}/api/webhook/{match.group(1)}"
+
+    def _abort_options(self, form: dict[str, Any]) -> None:
+        path = f"/api/config/config_entries/options/flow/{form['flow_id']}"
+        self.request("DELETE", path, expect=(200,))
+
+
+def _form_values(form: dict[str, Any]) -> dict[str, Any]:
+    """What the frontend submits unchanged: each field's suggested value, else its default."""
+    values: dict[str, Any] = {}
+    for field in form.get("data_schema") or []:
+        suggested = (field.get("description") or {}).get("suggested_value")
+        if suggested is not None:
+            values[field["name"]] = suggested
+        elif "default" in field:
+            values[field["name"]] = field["default"]
+    return values

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from . import _v2
+from . import _v2, _v3
 from ._http import RawResponse, send
 from .auth import AbstractAuth
 from .const import (
@@ -262,7 +262,11 @@ class SmartcarClient:
 
     @staticmethod
     def restore_reading(signal: Signal, raw: Mapping[str, Any]) -> SignalReading:
-        """Rebuild a reading from the `raw` of a SignalResult (kept in storage)."""
+        """Rebuild a reading from the `raw` of a SignalResult (kept in storage), or of a
+        webhook delivery, which brings Smartcar's v3 signals whatever the API version."""
+        if "v3" in raw:
+            # Metric: a reading says its unit system, and v3 signals say their units.
+            return _v3.restore(signal, raw, UnitSystem.METRIC)
         headers = raw.get("headers")
         return _v2.parse_reading(
             signal,
