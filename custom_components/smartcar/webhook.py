@@ -10,11 +10,12 @@ Smartcar does not retry it; a repeated `eventId` changes nothing.
 from __future__ import annotations
 
 from http import HTTPStatus
+import importlib
 import json
 from typing import Any
 
 from aiohttp import web
-from homeassistant.components import cloud, webhook
+from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
@@ -67,7 +68,7 @@ async def async_setup_webhook(hass: HomeAssistant, entry: SmartcarConfigEntry) -
     )
     async_subscribe_vehicles(hass, entry)
     if CONF_CLOUDHOOK_URL not in entry.data and _cloud_ready(hass):
-        url = await cloud.async_create_cloudhook(hass, webhook_id)
+        url = await _cloud(hass).async_create_cloudhook(hass, webhook_id)
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CLOUDHOOK_URL: url})
 
 
@@ -85,9 +86,17 @@ def async_subscribe_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
         )
 
 
+def _cloud(hass: HomeAssistant) -> Any:
+    """Home Assistant Cloud's module when it is set up (imported only then: it is heavy)."""
+    if "cloud" not in hass.config.components:
+        return None
+    return importlib.import_module("homeassistant.components.cloud")
+
+
 def _cloud_ready(hass: HomeAssistant) -> bool:
-    return (
-        "cloud" in hass.config.components
+    cloud = _cloud(hass)
+    return bool(
+        cloud is not None
         and cloud.async_active_subscription(hass)
         and cloud.async_is_connected(hass)
     )
@@ -101,11 +110,8 @@ def async_unregister_webhook(hass: HomeAssistant, entry: SmartcarConfigEntry) ->
 
 async def async_remove_webhook(hass: HomeAssistant, entry: SmartcarConfigEntry) -> None:
     """The entry is removed: its cloudhook goes too."""
-    if (
-        entry.data.get(CONF_CLOUDHOOK_URL)
-        and entry.data.get(CONF_WEBHOOK_ID)
-        and "cloud" in hass.config.components
-    ):
+    cloud = _cloud(hass)
+    if cloud is not None and entry.data.get(CONF_CLOUDHOOK_URL) and entry.data.get(CONF_WEBHOOK_ID):
         try:
             await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
         except cloud.CloudNotAvailable:

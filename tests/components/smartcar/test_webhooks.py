@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 import json
+import sys
+from types import ModuleType
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -342,26 +344,27 @@ async def test_no_token_no_webhook(
 async def test_cloudhook(
     hass: HomeAssistant, setup_credentials: None, config_entry: MockConfigEntry
 ) -> None:
-    """With Home Assistant Cloud, the entry gets a cloudhook; removal deletes it."""
+    """With Home Assistant Cloud, the entry gets a cloudhook; removal deletes it.
+
+    Cloud's own module stands in (importing the real one pulls in half of Home Assistant).
+    """
+    cloud = ModuleType("homeassistant.components.cloud")
+    cloud.CloudNotAvailable = type("CloudNotAvailable", (Exception,), {})  # type: ignore[attr-defined]
+    cloud.async_active_subscription = lambda hass: True  # type: ignore[attr-defined]
+    cloud.async_is_connected = lambda hass: True  # type: ignore[attr-defined]
+    cloud.async_create_cloudhook = AsyncMock(return_value="https://hooks.nabu.casa/abc")  # type: ignore[attr-defined]
+    cloud.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
     hass.config.components.add("cloud")
-    with (
-        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
-        patch("homeassistant.components.cloud.async_is_connected", return_value=True),
-        patch(
-            "homeassistant.components.cloud.async_create_cloudhook",
-            return_value="https://hooks.nabu.casa/abc",
-        ) as create,
-        patch("homeassistant.components.cloud.async_delete_cloudhook") as delete,
-    ):
+    with patch.dict(sys.modules, {"homeassistant.components.cloud": cloud}):
         await setup_entry(hass, config_entry)
-        assert create.call_count == 1
+        assert cloud.async_create_cloudhook.call_count == 1
         assert config_entry.data["cloudhook_url"] == "https://hooks.nabu.casa/abc"
         assert await hass.config_entries.async_reload(config_entry.entry_id)
         await hass.async_block_till_done()
-        assert create.call_count == 1
+        assert cloud.async_create_cloudhook.call_count == 1
         assert await hass.config_entries.async_remove(config_entry.entry_id)
         await hass.async_block_till_done()
-        assert delete.call_count == 1
+        cloud.async_delete_cloudhook.assert_awaited_once_with(hass, config_entry.data["webhook_id"])
 
 
 def test_challenge_matches_smartcar_test_vector() -> None:
