@@ -247,7 +247,7 @@ def error_body(err: SmartcarError, rid: str) -> dict[str, Any]:
     return body
 
 
-def _error_response(request: web.Request, err: SmartcarError) -> web.Response:
+def error_response(request: web.Request, err: SmartcarError) -> web.Response:
     headers = {}
     if (retry_after := err.retry_after_header) is not None:
         headers["retry-after"] = retry_after
@@ -263,7 +263,7 @@ def _v3_errors(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except SmartcarError as err:
-            return _error_response(request, err)
+            return error_response(request, err)
 
     return wrapped
 
@@ -326,6 +326,15 @@ def _is_app_token(sim: Simulator, token: str | None) -> bool | None:
     if expires_at is None:
         return None
     return expires_at > sim.clock.timestamp()
+
+
+def check_app_token(sim: Simulator, request: web.Request) -> None:
+    """401 unless the request carries a live application token (management calls)."""
+    is_app = _is_app_token(sim, _bearer(request))
+    if is_app is None:
+        raise errors.authentication("An application token is required.")
+    if not is_app:
+        raise errors.authentication("The application token has expired.")
 
 
 def _user(sim: Simulator, request: web.Request) -> str:
@@ -579,7 +588,7 @@ async def unknown_vehicle_path(request: web.Request) -> web.StreamResponse:
 # -- management: connections --------------------------------------------------------------------
 
 
-def _page_param(request: web.Request, name: str, default: int, maximum: int) -> int:
+def page_param(request: web.Request, name: str, default: int, maximum: int) -> int:
     raw = request.query.get(name)
     if raw is None:
         return default
@@ -620,13 +629,13 @@ async def list_connections(request: web.Request) -> web.StreamResponse:
     try:
         if not is_app:
             raise errors.authentication("The application token has expired.")
-        number = _page_param(request, "page[number]", 1, 1_000_000)
-        size = _page_param(request, "page[size]", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+        number = page_param(request, "page[number]", 1, 1_000_000)
+        size = page_param(request, "page[size]", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
         response, _ = await _fault(request, sim, "/connections", None)
         if response is not None:
             return response
     except SmartcarError as err:
-        return _error_response(request, err)
+        return error_response(request, err)
     user, vehicle = request.query.get("filter[userId]"), request.query.get("filter[vehicleId]")
     found = [
         c

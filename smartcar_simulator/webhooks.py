@@ -48,7 +48,7 @@ from . import errors, signals, v3
 from .accounts import ACTIVE
 from .clock import isoformat_ms
 from .errors import SmartcarError
-from .httputil import json_response, read_json, request_id, simulator
+from .httputil import json_response, read_json, simulator
 from .simulator import Simulator
 from .vehicles import Vehicle, VehicleState
 
@@ -1030,21 +1030,6 @@ def existing_sender(sim: Simulator) -> WebhookSender | None:
 # -- HTTP: the v3 management subscriptions API -----------------------------------------------------
 
 
-def _v3_error(request: web.Request, err: SmartcarError) -> web.Response:
-    return json_response(v3.error_body(err, request_id(request)), err.status_code)
-
-
-def _check_app_token(sim: Simulator, request: web.Request) -> None:
-    """401 unless the request carries a live v3 application token."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else ""
-    expires_at = v3.app_of(sim).tokens.get(token) if token else None
-    if expires_at is None:
-        raise errors.authentication("An application token is required.")
-    if expires_at <= sim.clock.timestamp():
-        raise errors.authentication("The application token has expired.")
-
-
 def _not_found(code: str, description: str) -> SmartcarError:
     return SmartcarError("RESOURCE_NOT_FOUND", code, description)
 
@@ -1053,7 +1038,7 @@ async def create_subscription(request: web.Request) -> web.Response:
     """`POST /v3/subscriptions` `{"data": {"attributes": {webhookId, userId, vehicleId}}}` -> 202."""
     sim = simulator(request)
     try:
-        _check_app_token(sim, request)
+        v3.check_app_token(sim, request)
         body = await read_json(request)
         data = body.get("data") if isinstance(body, dict) else None
         attrs = data.get("attributes") if isinstance(data, dict) else None
@@ -1078,32 +1063,19 @@ async def create_subscription(request: web.Request) -> web.Response:
                 status=409,
             )
     except SmartcarError as err:
-        return _v3_error(request, err)
+        return v3.error_response(request, err)
     return json_response({"meta": {"message": "subscription creation in progress"}}, 202)
-
-
-def _page(request: web.Request, name: str, default: int, maximum: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.validation(f"{name} must be an integer.") from None
-    if not 1 <= value <= maximum:
-        raise errors.validation(f"{name} must be 1..{maximum}.")
-    return value
 
 
 async def list_subscriptions(request: web.Request) -> web.Response:
     """`GET /v3/subscriptions?filter[userId|webhookId|vehicleId|vehicle.mode]&page[...]`."""
     sim = simulator(request)
     try:
-        _check_app_token(sim, request)
-        number = _page(request, "page[number]", 1, 1_000_000)
-        size = _page(request, "page[size]", v3.PAGE_SIZE_DEFAULT, v3.PAGE_SIZE_MAX)
+        v3.check_app_token(sim, request)
+        number = v3.page_param(request, "page[number]", 1, 1_000_000)
+        size = v3.page_param(request, "page[size]", v3.PAGE_SIZE_DEFAULT, v3.PAGE_SIZE_MAX)
     except SmartcarError as err:
-        return _v3_error(request, err)
+        return v3.error_response(request, err)
     query = request.query
     wanted = {
         "userId": query.get("filter[userId]"),
@@ -1139,10 +1111,10 @@ async def get_subscription(request: web.Request) -> web.Response:
     """`GET /v3/subscriptions/{id}` -> `{"data": subscription}`."""
     sim = simulator(request)
     try:
-        _check_app_token(sim, request)
+        v3.check_app_token(sim, request)
         record = _find_subscription(sim, request.match_info["id"])
     except SmartcarError as err:
-        return _v3_error(request, err)
+        return v3.error_response(request, err)
     return json_response({"data": record.as_json()})
 
 
@@ -1150,10 +1122,10 @@ async def delete_subscription(request: web.Request) -> web.Response:
     """`DELETE /v3/subscriptions/{id}` -> 202 (assumed form)."""
     sim = simulator(request)
     try:
-        _check_app_token(sim, request)
+        v3.check_app_token(sim, request)
         record = _find_subscription(sim, request.match_info["id"])
     except SmartcarError as err:
-        return _v3_error(request, err)
+        return v3.error_response(request, err)
     sender_of(sim).unsubscribe(record.webhook_id, record.vehicle_id)
     return json_response({"meta": {"message": "subscription deletion in progress"}}, 202)
 
