@@ -13,7 +13,6 @@ from homeassistant.exceptions import (
     OAuth2TokenRequestReauthError,
 )
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
@@ -25,12 +24,9 @@ from . import issues
 from .api import (
     AbstractAuth,
     ApiVersion,
-    ApplicationTokenAuth,
     SmartcarAuthenticationError,
-    SmartcarClient,
     SmartcarConnectionError,
     SmartcarError,
-    SmartcarV3Client,
     SmartcarVersionRetiredError,
     UnitSystem,
     VehicleApi,
@@ -38,7 +34,13 @@ from .api import (
 from .config_flow import async_register_connect_view
 from .const import CONF_API_VERSION, CONF_UNIT_SYSTEM, CONF_USER_ID, DOMAIN
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator, SmartcarRuntimeData
-from .endpoints import CONFIG_SCHEMA as CONFIG_SCHEMA, get_endpoints, set_endpoints
+from .endpoints import (
+    CONFIG_SCHEMA as CONFIG_SCHEMA,
+    client_credentials,
+    set_endpoints,
+    v2_client,
+    v3_client,
+)
 from .services import async_setup_services
 from .store import SmartcarStore
 from .vehicle import Account, Vehicle
@@ -96,39 +98,12 @@ def is_v3(entry: SmartcarConfigEntry) -> bool:
 async def _async_client(hass: HomeAssistant, entry: SmartcarConfigEntry) -> VehicleApi:
     """The client for the entry's API version."""
     implementation = await async_get_config_entry_implementation(hass, entry)
-    endpoints = get_endpoints(hass)
-    session = async_get_clientsession(hass)
     unit_system = UnitSystem(entry.options.get(CONF_UNIT_SYSTEM, UnitSystem.METRIC))
     if is_v3(entry):
-        credentials = (
-            getattr(implementation, "client_id", None),
-            getattr(implementation, "client_secret", None),
-        )
-        client_id, client_secret = credentials
-        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+        if (credentials := client_credentials(implementation)) is None:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
-        auth = ApplicationTokenAuth(
-            session,
-            client_id=client_id,
-            client_secret=client_secret,
-            iam_url=endpoints.iam_url,
-            clock=lambda: dt_util.utcnow().timestamp(),
-        )
-        return SmartcarV3Client(
-            session,
-            auth,
-            user_id=entry.data[CONF_USER_ID],
-            api_url=endpoints.vehicle_api_url,
-            management_url=endpoints.management_url,
-            unit_system=unit_system,
-        )
-    return SmartcarClient(
-        session,
-        OAuth2Auth(OAuth2Session(hass, entry, implementation)),
-        api_url=endpoints.api_url,
-        management_url=endpoints.management_url,
-        unit_system=unit_system,
-    )
+        return v3_client(hass, credentials, entry.data[CONF_USER_ID], unit_system)
+    return v2_client(hass, OAuth2Auth(OAuth2Session(hass, entry, implementation)), unit_system)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:

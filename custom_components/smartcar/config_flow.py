@@ -39,7 +39,6 @@ import voluptuous as vol
 
 from .api import (
     ApiVersion,
-    ApplicationTokenAuth,
     Mode,
     SmartcarClient,
     SmartcarError,
@@ -66,7 +65,7 @@ from .const import (
     SCOPES,
     SCOPES_V3,
 )
-from .endpoints import get_endpoints
+from .endpoints import client_credentials, get_endpoints, v2_client, v3_client
 from .migration import async_move_vehicles
 from .webhook import webhook_url
 
@@ -163,6 +162,11 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     _redirect_uri: str | None = None
 
     @property
+    def _credentials(self) -> tuple[str, str]:
+        """The client id and secret of the chosen application credentials."""
+        return client_credentials(self.flow_impl) or ("", "")
+
+    @property
     def logger(self) -> logging.Logger:
         """Logger of the flow."""
         return logging.getLogger(__name__)
@@ -185,12 +189,11 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
         """
         if user_input is None and self._api_version is None:
             endpoints = get_endpoints(self.hass)
-            implementation = self.flow_impl
             try:
                 self._api_version = await async_detect_api_version(
                     async_get_clientsession(self.hass),
-                    client_id=getattr(implementation, "client_id", ""),
-                    client_secret=getattr(implementation, "client_secret", ""),
+                    client_id=self._credentials[0],
+                    client_secret=self._credentials[1],
                     iam_url=endpoints.iam_url,
                 )
             except SmartcarError as err:
@@ -205,7 +208,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     ) -> ConfigFlowResult:
         """API v3: the Application ID Connect needs (not the client id of the credentials)."""
         errors: dict[str, str] = {}
-        client_id = getattr(self.flow_impl, "client_id", "")
+        client_id = self._credentials[0]
         if user_input is not None:
             application_id = str(user_input[CONF_APPLICATION_ID]).strip()
             if application_id == client_id:
@@ -271,20 +274,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
     ) -> ConfigFlowResult:
         """API v3: check the user's connections with the application token, then finish."""
         user_id = str(self.external_data[CONF_USER_ID])
-        endpoints = get_endpoints(self.hass)
-        session = async_get_clientsession(self.hass)
-        client = SmartcarV3Client(
-            session,
-            ApplicationTokenAuth(
-                session,
-                client_id=getattr(self.flow_impl, "client_id", ""),
-                client_secret=getattr(self.flow_impl, "client_secret", ""),
-                iam_url=endpoints.iam_url,
-            ),
-            user_id=user_id,
-            api_url=endpoints.vehicle_api_url,
-            management_url=endpoints.management_url,
-        )
+        client = v3_client(self.hass, self._credentials, user_id)
         try:
             # The redirect names the user; the application's connections confirm it, also
             # when other users connected cars to the same application.
@@ -340,13 +330,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Check the tokens work and find whose they are before creating the entry."""
-        endpoints = get_endpoints(self.hass)
-        client = SmartcarClient(
-            async_get_clientsession(self.hass),
-            StaticAuth(data["token"]["access_token"]),
-            api_url=endpoints.api_url,
-            management_url=endpoints.management_url,
-        )
+        client = v2_client(self.hass, StaticAuth(data["token"]["access_token"]))
         try:
             user = await client.async_get_user()
         except SmartcarError as err:

@@ -1,11 +1,14 @@
-"""Where Smartcar lives: production by default, overridable in configuration.yaml."""
+"""Where Smartcar lives (production by default, overridable in configuration.yaml), and the
+clients that talk to it there: one place builds them for setup and for the config flow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_entry_oauth2_flow, config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
@@ -16,6 +19,11 @@ from .api import (
     DEFAULT_MANAGEMENT_URL,
     DEFAULT_TOKEN_URL,
     DEFAULT_VEHICLE_API_URL,
+    AbstractAuth,
+    ApplicationTokenAuth,
+    SmartcarClient,
+    SmartcarV3Client,
+    UnitSystem,
 )
 from .const import (
     CONF_API_URL,
@@ -74,3 +82,53 @@ def set_endpoints(hass: HomeAssistant, config: dict[str, str]) -> None:
 def get_endpoints(hass: HomeAssistant) -> Endpoints:
     """The endpoints in force (production when configuration.yaml says nothing)."""
     return hass.data.get(DATA_ENDPOINTS) or Endpoints()
+
+
+def client_credentials(
+    implementation: config_entry_oauth2_flow.AbstractOAuth2Implementation,
+) -> tuple[str, str] | None:
+    """The client id and secret of the application credentials behind a flow or an entry."""
+    if isinstance(implementation, config_entry_oauth2_flow.LocalOAuth2Implementation):
+        return implementation.client_id, implementation.client_secret
+    return None
+
+
+def v2_client(
+    hass: HomeAssistant, auth: AbstractAuth, unit_system: UnitSystem = UnitSystem.METRIC
+) -> SmartcarClient:
+    """An API v2.0 client for one user's tokens."""
+    endpoints = get_endpoints(hass)
+    return SmartcarClient(
+        async_get_clientsession(hass),
+        auth,
+        api_url=endpoints.api_url,
+        management_url=endpoints.management_url,
+        unit_system=unit_system,
+    )
+
+
+def v3_client(
+    hass: HomeAssistant,
+    credentials: tuple[str, str],
+    user_id: str,
+    unit_system: UnitSystem = UnitSystem.METRIC,
+) -> SmartcarV3Client:
+    """An API v3 client for one user: the application token on Home Assistant's clock."""
+    endpoints = get_endpoints(hass)
+    session = async_get_clientsession(hass)
+    client_id, client_secret = credentials
+    auth = ApplicationTokenAuth(
+        session,
+        client_id=client_id,
+        client_secret=client_secret,
+        iam_url=endpoints.iam_url,
+        clock=lambda: dt_util.utcnow().timestamp(),
+    )
+    return SmartcarV3Client(
+        session,
+        auth,
+        user_id=user_id,
+        api_url=endpoints.vehicle_api_url,
+        management_url=endpoints.management_url,
+        unit_system=unit_system,
+    )

@@ -43,8 +43,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartcar import SmartcarClient
-from custom_components.smartcar.api import MAX_BODY_BYTES, SIGNATURE_HEADER, Signal
+from custom_components.smartcar.api import MAX_BODY_BYTES, SIGNATURE_HEADER, Signal, SmartcarClient
 from custom_components.smartcar.api.const import DEFAULT_TIMEOUT
 from custom_components.smartcar.const import DOMAIN
 from custom_components.smartcar.vehicle import Account
@@ -265,7 +264,7 @@ async def test_chaos(
     caplog.set_level(logging.INFO, logger="custom_components.smartcar")
     # Short client timeouts, so that "slow" faults time out (also after reloads).
     monkeypatch.setattr(
-        "custom_components.smartcar.SmartcarClient",
+        "custom_components.smartcar.endpoints.SmartcarClient",
         functools.partial(SmartcarClient, timeout=CLIENT_TIMEOUT),
     )
     init_integration.runtime_data.client._timeout = CLIENT_TIMEOUT
@@ -685,7 +684,7 @@ async def test_chaos_webhooks(
     with read faults: nothing crashes, and once calm returns every entity shows the truth."""
     caplog.set_level(logging.INFO, logger="custom_components.smartcar")
     monkeypatch.setattr(
-        "custom_components.smartcar.SmartcarClient",
+        "custom_components.smartcar.endpoints.SmartcarClient",
         functools.partial(SmartcarClient, timeout=CLIENT_TIMEOUT),
     )
     entry = init_integration
