@@ -32,11 +32,15 @@ async def sign_in(
     result: dict[str, Any],
     *,
     action: str = "approve",
+    callback: str = "/auth/external/callback",
 ) -> dict[str, Any]:
-    """From a flow's external step: consent at the simulator, callback, finish the flow."""
+    """From a flow's external step: consent at the simulator, callback, finish the flow.
+
+    API v3 comes back to the integration's own `callback` (`/api/smartcar/connect`).
+    """
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     query = await approve_consent(result["url"], action=action)
     client = await hass_client_no_auth()
-    response = await client.get("/auth/external/callback", params=query)
-    assert response.status == 200
+    response = await client.get(callback, params=query)
+    assert response.status == 200, await response.text()
     return await hass.config_entries.flow.async_configure(result["flow_id"])

@@ -24,7 +24,7 @@ from smartcar_simulator import Simulator, v3 as sim_v3
 from tests.const import CLIENT_ID, EV_ID, PETROL_ID, USER_ID
 
 from .conftest import Clock, add_v3_credentials, poll, v3_entry
-from .flow_helpers import approve_consent
+from .flow_helpers import approve_consent, sign_in
 from .helpers import (
     billed_by_vehicle,
     billed_since,
@@ -53,13 +53,10 @@ async def _connect(
     *,
     action: str = "approve",
 ) -> dict[str, Any]:
-    """Consent at the simulator, follow its redirect to Home Assistant, finish the flow."""
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    query = await approve_consent(result["url"], action=action)
-    client = await hass_client_no_auth()
-    response = await client.get(CONNECT_CALLBACK, params=query)
-    assert response.status == 200, await response.text()
-    return await hass.config_entries.flow.async_configure(result["flow_id"])
+    """Consent at the simulator, back to the integration's own callback, finish the flow."""
+    return await sign_in(
+        hass, hass_client_no_auth, result, action=action, callback=CONNECT_CALLBACK
+    )
 
 
 @pytest.mark.usefixtures("setup_v3_credentials")

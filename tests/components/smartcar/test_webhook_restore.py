@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -20,7 +19,7 @@ from smartcar_simulator import Simulator
 
 from .conftest import Clock
 from .helpers import billed_by_vehicle, billed_since
-from .webhook_helpers import MANAGEMENT_TOKEN, encode, sign, vehicle_state
+from .webhook_helpers import WEBHOOK_OPTIONS, encode, post_delivery, vehicle_state
 
 LOCK = "lock.tesla_model_3"
 
@@ -28,19 +27,13 @@ LOCK = "lock.tesla_model_3"
 @pytest.fixture
 def options() -> dict[str, Any]:
     """Webhooks on: the entry has the application management token."""
-    return {"management_token": MANAGEMENT_TOKEN}
+    return dict(WEBHOOK_OPTIONS)
 
 
 async def _post(
     hass_client_no_auth: ClientSessionGenerator, entry: MockConfigEntry, envelope: dict[str, Any]
 ) -> int:
-    client = await hass_client_no_auth()
-    body = encode(envelope)
-    response = await client.post(
-        f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}",
-        data=body,
-        headers={"Content-Type": "application/json", "SC-Signature": sign(body)},
-    )
+    response = await post_delivery(hass_client_no_auth, entry, encode(envelope))
     return response.status
 
 

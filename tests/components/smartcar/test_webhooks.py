@@ -29,7 +29,9 @@ from .helpers import billed_by_vehicle, billed_since, reauth_flows, repairs
 from .webhook_helpers import (
     MANAGEMENT_TOKEN,
     SMARTCAR_WEBHOOK_ID,
+    WEBHOOK_OPTIONS,
     encode,
+    post_delivery,
     sign,
     vehicle_error,
     vehicle_state,
@@ -44,24 +46,7 @@ LAST_WEBHOOK = "sensor.tesla_model_3_last_webhook"
 @pytest.fixture
 def options() -> dict[str, Any]:
     """Webhooks on: the entry has the application management token."""
-    return {"management_token": MANAGEMENT_TOKEN}
-
-
-async def _post(
-    hass_client_no_auth: ClientSessionGenerator,
-    entry: MockConfigEntry,
-    body: bytes,
-    signature: str | None = "sign",
-) -> Any:
-    client = await hass_client_no_auth()
-    headers = {"Content-Type": "application/json"}
-    if signature == "sign":
-        headers["SC-Signature"] = sign(body)
-    elif signature is not None:
-        headers["SC-Signature"] = signature
-    return await client.post(
-        f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}", data=body, headers=headers
-    )
+    return dict(WEBHOOK_OPTIONS)
 
 
 async def test_verify_is_answered_with_the_hmac(
@@ -70,7 +55,9 @@ async def test_verify_is_answered_with_the_hmac(
     init_integration: MockConfigEntry,
 ) -> None:
     """VERIFY: the challenge's HMAC keyed with the management token; the webhook id is learnt."""
-    response = await _post(hass_client_no_auth, init_integration, encode(verify("9c9c9c9c")), None)
+    response = await post_delivery(
+        hass_client_no_auth, init_integration, encode(verify("9c9c9c9c")), None
+    )
     assert response.status == 200
     body = await response.json()
     assert body["challenge"] == sign(b"9c9c9c9c")
@@ -90,7 +77,7 @@ async def test_state_delivery_updates_entities_at_once(
     ev.unlock()
     before = billed_by_vehicle(simulator)
     delivery = vehicle_state(simulator, "ev")
-    response = await _post(hass_client_no_auth, init_integration, encode(delivery))
+    response = await post_delivery(hass_client_no_auth, init_integration, encode(delivery))
     assert response.status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == "unlocked"
@@ -109,7 +96,7 @@ async def test_unsigned_or_badly_signed_delivery_is_refused(
     """Without a valid SC-Signature nothing is read: 401, values unchanged."""
     simulator.vehicle("ev").unlock()
     body = encode(vehicle_state(simulator, "ev"))
-    response = await _post(hass_client_no_auth, init_integration, body, signature)
+    response = await post_delivery(hass_client_no_auth, init_integration, body, signature)
     assert response.status == 401
     assert hass.states.get(LOCK).state == "locked"
 
@@ -121,7 +108,7 @@ async def test_oversized_delivery_is_refused_unread(
 ) -> None:
     """A body over the limit: 413."""
     body = b"{" + b" " * MAX_BODY_BYTES + b"}"
-    response = await _post(hass_client_no_auth, init_integration, body)
+    response = await post_delivery(hass_client_no_auth, init_integration, body)
     assert response.status == 413
 
 
@@ -136,13 +123,13 @@ async def test_duplicate_changes_nothing(
     simulator.vehicle("ev").unlock()
     clock.advance(timedelta(minutes=1))
     first = vehicle_state(simulator, "ev", event_id="evt-1")
-    assert (await _post(hass_client_no_auth, init_integration, encode(first))).status == 200
+    assert (await post_delivery(hass_client_no_auth, init_integration, encode(first))).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == "unlocked"
     simulator.vehicle("ev").lock()
     clock.advance(timedelta(minutes=1))
     again = vehicle_state(simulator, "ev", event_id="evt-1")
-    assert (await _post(hass_client_no_auth, init_integration, encode(again))).status == 200
+    assert (await post_delivery(hass_client_no_auth, init_integration, encode(again))).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == "unlocked"
 
@@ -165,8 +152,8 @@ async def test_older_delivery_never_overwrites(
         reported_at=clock.now - timedelta(minutes=9),
         overrides={"closure-islocked": {"value": True}},
     )
-    assert (await _post(hass_client_no_auth, init_integration, encode(newer))).status == 200
-    assert (await _post(hass_client_no_auth, init_integration, encode(older))).status == 200
+    assert (await post_delivery(hass_client_no_auth, init_integration, encode(newer))).status == 200
+    assert (await post_delivery(hass_client_no_auth, init_integration, encode(older))).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == "unlocked"
 
@@ -187,7 +174,9 @@ async def test_error_signals_do_not_flap(
                 "value": "ERROR",
                 "error": {"type": "COMPATIBILITY", "code": "VEHICLE_NOT_CAPABLE"},
             }
-    assert (await _post(hass_client_no_auth, init_integration, encode(delivery))).status == 200
+    assert (
+        await post_delivery(hass_client_no_auth, init_integration, encode(delivery))
+    ).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(BATTERY).state == shown
 
@@ -201,7 +190,7 @@ async def test_unknown_vehicle_is_acknowledged(
     """A delivery for a car of no entry: 200 (so Smartcar does not retry), nothing changes."""
     delivery = vehicle_state(simulator, "ev")
     delivery["data"]["vehicle"]["id"] = "some-other-car"
-    response = await _post(hass_client_no_auth, init_integration, encode(delivery))
+    response = await post_delivery(hass_client_no_auth, init_integration, encode(delivery))
     assert response.status == 200
     assert hass.states.get(LAST_WEBHOOK).state == "unknown"
 
@@ -212,7 +201,7 @@ async def test_malformed_signed_delivery(
     init_integration: MockConfigEntry,
 ) -> None:
     """Signed but not a delivery: 400, nothing changes."""
-    response = await _post(hass_client_no_auth, init_integration, b'{"hello": 1}')
+    response = await post_delivery(hass_client_no_auth, init_integration, b'{"hello": 1}')
     assert response.status == 400
 
 
@@ -226,7 +215,7 @@ async def test_vehicle_errors(
 
     async def send(**fields: Any) -> None:
         body = encode(vehicle_error(simulator, "ev", **fields))
-        assert (await _post(hass_client_no_auth, init_integration, body)).status == 200
+        assert (await post_delivery(hass_client_no_auth, init_integration, body)).status == 200
         await hass.async_block_till_done()
 
     shown = hass.states.get(BATTERY).state
@@ -300,7 +289,9 @@ async def test_deliveries_replace_polling(
     for _ in range(12 * 3):
         clock.advance(timedelta(hours=2))
         delivery = vehicle_state(simulator, "ev")
-        assert (await _post(hass_client_no_auth, init_integration, encode(delivery))).status == 200
+        assert (
+            await post_delivery(hass_client_no_auth, init_integration, encode(delivery))
+        ).status == 200
         await poll(hass, init_integration, clock, timedelta(0))
     assert billed_since(simulator, before).get(EV_ID, {}) == {}
 
@@ -336,7 +327,7 @@ async def test_no_token_no_webhook(
     assert hass.states.get(LAST_WEBHOOK) is None
     simulator.vehicle("ev").unlock()
     body = encode(vehicle_state(simulator, "ev"))
-    response = await _post(hass_client_no_auth, config_entry, body)
+    response = await post_delivery(hass_client_no_auth, config_entry, body)
     assert response.status == 200
     assert hass.states.get(LOCK).state == "locked"
 
@@ -382,7 +373,7 @@ async def test_verify_subscribes_the_cars_through_the_api(
 ) -> None:
     """The webhook id learnt from VERIFY: every car is subscribed to it, once."""
     body = encode(verify("abc"))
-    assert (await _post(hass_client_no_auth, init_integration, body)).status == 200
+    assert (await post_delivery(hass_client_no_auth, init_integration, body)).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert simulator.webhooks[SMARTCAR_WEBHOOK_ID] == set(
         init_integration.runtime_data.coordinators
@@ -404,7 +395,9 @@ async def test_diagnostics_hide_the_webhook_secrets(
 ) -> None:
     """Diagnostics say whether webhooks work, never the token or the URL's secret part."""
     assert await async_setup_component(hass, "diagnostics", {})
-    assert (await _post(hass_client_no_auth, init_integration, encode(verify("x")))).status == 200
+    assert (
+        await post_delivery(hass_client_no_auth, init_integration, encode(verify("x")))
+    ).status == 200
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     text = json.dumps(diagnostics, default=str)
     assert MANAGEMENT_TOKEN not in text
@@ -418,7 +411,7 @@ async def test_unsigned_garbage_is_refused(
     init_integration: MockConfigEntry,
 ) -> None:
     """An unsigned body that is no VERIFY (here: not even JSON) is refused unparsed."""
-    response = await _post(hass_client_no_auth, init_integration, b"\xff not json", None)
+    response = await post_delivery(hass_client_no_auth, init_integration, b"\xff not json", None)
     assert response.status == 401
 
 
@@ -443,11 +436,11 @@ async def test_v3_cars_subscribe_through_the_management_api(
     """A v3 entry subscribes its cars with POST /subscriptions (the application token)."""
     entry = v3_entry(simulator, options)
     await setup_entry(hass, entry)
-    assert (await _post(hass_client_no_auth, entry, encode(verify("v3")))).status == 200
+    assert (await post_delivery(hass_client_no_auth, entry, encode(verify("v3")))).status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert simulator.webhooks[SMARTCAR_WEBHOOK_ID] == set(entry.runtime_data.coordinators)
     delivery = vehicle_state(simulator, "ev")
-    assert (await _post(hass_client_no_auth, entry, encode(delivery))).status == 200
+    assert (await post_delivery(hass_client_no_auth, entry, encode(delivery))).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LAST_WEBHOOK).state != "unknown"
 
@@ -461,13 +454,17 @@ async def test_command_is_confirmed_by_the_delivery_not_a_read(
     """While deliveries bring the lock state, unlocking reads nothing back: the delivery of
     the car's report confirms it."""
     assert (
-        await _post(hass_client_no_auth, init_integration, encode(vehicle_state(simulator, "ev")))
+        await post_delivery(
+            hass_client_no_auth, init_integration, encode(vehicle_state(simulator, "ev"))
+        )
     ).status == 200
     before = billed_by_vehicle(simulator)
     await hass.services.async_call("lock", "unlock", {"entity_id": LOCK}, blocking=True)
     await hass.async_block_till_done()
     assert billed_since(simulator, before)[EV_ID] == {"POST /security": 1}
     delivery = vehicle_state(simulator, "ev")
-    assert (await _post(hass_client_no_auth, init_integration, encode(delivery))).status == 200
+    assert (
+        await post_delivery(hass_client_no_auth, init_integration, encode(delivery))
+    ).status == 200
     await hass.async_block_till_done()
     assert hass.states.get(LOCK).state == "unlocked"

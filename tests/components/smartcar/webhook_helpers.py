@@ -9,11 +9,20 @@ import json
 from typing import Any, Final
 import uuid
 
+from aiohttp import ClientResponse
+from homeassistant.const import CONF_WEBHOOK_ID
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
 from smartcar_simulator import Simulator, signals as sim_signals
 from smartcar_simulator.simulator import DEFAULT_WEBHOOK_ID
 
 MANAGEMENT_TOKEN: Final = "amt-for-the-tests"
 SMARTCAR_WEBHOOK_ID: Final = DEFAULT_WEBHOOK_ID
+
+
+# The options of an entry with webhooks on.
+WEBHOOK_OPTIONS: Final = {"management_token": MANAGEMENT_TOKEN}
 
 
 def sign(body: bytes, token: str = MANAGEMENT_TOKEN) -> str:
@@ -129,3 +138,22 @@ def verify(challenge: str) -> dict[str, Any]:
 def encode(envelope: dict[str, Any]) -> bytes:
     """The raw body as Smartcar would send it."""
     return json.dumps(envelope).encode()
+
+
+async def post_delivery(
+    hass_client_no_auth: ClientSessionGenerator,
+    entry: MockConfigEntry,
+    body: bytes,
+    signature: str | None = "sign",
+) -> ClientResponse:
+    """POST a raw body to the entry's webhook: signed (default), unsigned (None) or with
+    the signature given."""
+    client = await hass_client_no_auth()
+    headers = {"Content-Type": "application/json"}
+    if signature == "sign":
+        headers["SC-Signature"] = sign(body)
+    elif signature is not None:
+        headers["SC-Signature"] = signature
+    return await client.post(
+        f"/api/webhook/{entry.data[CONF_WEBHOOK_ID]}", data=body, headers=headers
+    )
