@@ -405,19 +405,29 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             translation_placeholders=placeholders,
         )
 
+    def _show(
+        self,
+        readings: dict[Signal, SignalReading],
+        failed: dict[Signal, Exception],
+        signal: Signal,
+        reading: SignalReading,
+        raw: dict[str, Any] | None,
+    ) -> None:
+        """A new reading of `signal` (a read's or a delivery's): shown, kept, no longer failing."""
+        if (before := readings.get(signal)) is not None:
+            self._previous[signal] = before
+        readings[signal] = reading
+        failed.pop(signal, None)
+        if raw is not None:
+            self._memory.raw[signal] = raw
+
     def _merge(self, result: BatchResult, now: datetime) -> VehicleData:
         readings = dict(self.data.readings)
         failed = dict(self.data.failed)
         for signal, item in result.results.items():
             self._memory.polled[signal] = now
             if item.reading is not None:
-                before = readings.get(signal)
-                if before is not None:
-                    self._previous[signal] = before
-                readings[signal] = item.reading
-                failed.pop(signal, None)
-                if item.raw is not None:
-                    self._memory.raw[signal] = item.raw
+                self._show(readings, failed, signal, item.reading, item.raw)
                 if item.reading.issues:
                     LOGGER.warning(
                         "%s: %s answered malformed values for %s; shown as unknown",
@@ -505,12 +515,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             current = shown.get(signal)
             if current is not None and _older(reading, current):
                 continue
-            if current is not None:
-                self._previous[signal] = current
-            shown[signal] = reading
-            failed.pop(signal, None)
-            if signal in raw:
-                self._memory.raw[signal] = raw[signal]
+            self._show(shown, failed, signal, reading, raw.get(signal))
             self._memory.pushed[signal] = now
             taken.append(signal)
         self.last_webhook = now

@@ -111,23 +111,19 @@ def signals_of_codes(codes: Iterable[str]) -> frozenset[Signal]:
     return frozenset(group for group, members in CODES.items() if wanted & set(members))
 
 
+MILE_KM: Final = 1.609344
+GALLON_L: Final = 3.785411784
 # Units as Smartcar spells them (and the spellings seen elsewhere) -> a factor to one unit.
-_KM: Final = {"km": 1.0, "kilometers": 1.0, "kilometres": 1.0, "mi": 1.609344, "miles": 1.609344}
+_KM: Final = {"km": 1.0, "kilometers": 1.0, "kilometres": 1.0, "mi": MILE_KM, "miles": MILE_KM}
 _KMH: Final = {
     "km/h": 1.0,
     "kph": 1.0,
     "kilometers/hour": 1.0,
-    "mph": 1.609344,
-    "mi/h": 1.609344,
-    "miles/hour": 1.609344,
+    "mph": MILE_KM,
+    "mi/h": MILE_KM,
+    "miles/hour": MILE_KM,
 }
-_LITERS: Final = {
-    "l": 1.0,
-    "liters": 1.0,
-    "litres": 1.0,
-    "gal": 3.785411784,
-    "gallons": 3.785411784,
-}
+_LITERS: Final = {"l": 1.0, "liters": 1.0, "litres": 1.0, "gal": GALLON_L, "gallons": GALLON_L}
 _KPA: Final = {"kpa": 1.0, "kilopascals": 1.0, "psi": 6.894757, "bar": 100.0}
 _MINUTES: Final = {
     "minutes": 1.0,
@@ -139,8 +135,6 @@ _MINUTES: Final = {
 }
 _KWH: Final = {"kwh": 1.0, "kwhr": 1.0, "wh": 0.001, "whr": 0.001}
 _KW: Final = {"kw": 1.0, "kilowatts": 1.0, "w": 0.001, "watts": 0.001}
-MILE_KM: Final = 1.609344
-GALLON_L: Final = 3.785411784
 
 
 def _celsius(value: float, unit: str) -> float | None:
