@@ -17,8 +17,8 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
 )
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util import dt as dt_util
 
 from . import issues
 from .api import (
@@ -41,9 +41,10 @@ from .endpoints import (
     v2_client,
     v3_client,
 )
+from .fleet import FLEET_INTERVAL, Fleet, async_vehicle, remove_devices
 from .services import async_setup_services
 from .store import SmartcarStore
-from .vehicle import Account, Vehicle
+from .vehicle import Account
 from .webhook import (
     async_remove_webhook,
     async_setup_webhook,
@@ -119,18 +120,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
 
     # The vehicle list and permissions are free; attributes are billed, so they are
     # fetched once and remembered.
-    vehicles: list[Vehicle] = []
     try:
-        for vehicle_id in await client.async_get_vehicle_ids():
-            permissions = await client.async_get_permissions(vehicle_id)
-            memory = store.vehicle(vehicle_id)
-            if memory.attributes is None:
-                memory.attributes = await client.async_get_attributes(vehicle_id)
-                memory.usage.add(dt_util.utcnow(), 1)
-                store.async_schedule_save()
-            vehicles.append(
-                Vehicle(vehicle_id, memory.attributes, permissions, api_signals=client.signals)
-            )
+        vehicles = [
+            await async_vehicle(client, store, vehicle_id)
+            for vehicle_id in await client.async_get_vehicle_ids()
+        ]
     except SmartcarAuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="auth_failed"
@@ -165,25 +159,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
                     raise
         coordinators[vehicle.id] = coordinator
 
-    _remove_gone_vehicles(hass, entry, set(coordinators))
+    remove_devices(hass, entry, set(coordinators))
     entry.runtime_data = SmartcarRuntimeData(
         client=client, store=store, account=account, coordinators=coordinators
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for coordinator in coordinators.values():
         coordinator.async_entities_ready()
+    entry.async_on_unload(
+        async_track_time_interval(
+            hass, Fleet(hass, entry).async_look, FLEET_INTERVAL, name=f"{DOMAIN} vehicle list"
+        )
+    )
     if management_token(entry) is not None:
         await async_setup_webhook(hass, entry)
     return True
-
-
-def _remove_gone_vehicles(hass: HomeAssistant, entry: SmartcarConfigEntry, keep: set[str]) -> None:
-    """Remove the devices of vehicles no longer in the account."""
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        vehicle_ids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
-        if not vehicle_ids & keep:
-            registry.async_remove_device(device.id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> bool:

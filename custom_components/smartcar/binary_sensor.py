@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Charge, ChargeState, Closures, Connectivity, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import SmartcarEntityDescription, SmartcarSignalEntity, async_add_vehicle_entities
 
 PARALLEL_UPDATES = 0
 
@@ -161,6 +161,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors every vehicle can have."""
-    async_add_entities(
-        entities_for(entry.runtime_data.coordinators, BINARY_SENSORS, SmartcarBinarySensor)
-    )
+    async_add_vehicle_entities(entry, async_add_entities, BINARY_SENSORS, SmartcarBinarySensor)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,8 @@ class SmartcarRuntimeData:
     store: SmartcarStore
     account: Account
     coordinators: dict[str, SmartcarCoordinator]
+    # One per platform: adds the entities of a vehicle that joined the account while loaded.
+    entity_adders: list[Callable[[SmartcarCoordinator], None]] = field(default_factory=list)
 
 
 def make_policy(options: Mapping[str, Any]) -> Policy:

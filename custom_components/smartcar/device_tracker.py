@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Location, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import SmartcarEntityDescription, SmartcarSignalEntity, async_add_vehicle_entities
 
 PARALLEL_UPDATES = 0
 
@@ -62,4 +62,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a tracker for every vehicle whose location we may read."""
-    async_add_entities(entities_for(entry.runtime_data.coordinators, TRACKERS, SmartcarTracker))
+    async_add_vehicle_entities(entry, async_add_entities, TRACKERS, SmartcarTracker)

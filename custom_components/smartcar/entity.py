@@ -9,19 +9,23 @@ the model it reads. Commands and the state they leave behind are described the s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.entity_platform import async_get_current_platform
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import CommandResult, Permission, Signal, SignalReading, VehicleApi
 from .const import DOMAIN, LOGGER
-from .coordinator import SmartcarCoordinator
+from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
 
 # Covariant: a description of a Battery is a description of some reading, so a platform that
 # shows several models (the sensors) holds them all. Declared, since the PEP 695 syntax would
@@ -178,19 +182,24 @@ def creatable(
     return description.control is None or coordinator.vehicle.granted(description.control)
 
 
-def entities_for[D: SmartcarEntityDescription[SignalReading], E: SmartcarEntity](
-    coordinators: dict[str, SmartcarCoordinator],
+def async_add_vehicle_entities[D: SmartcarEntityDescription[SignalReading]](
+    entry: SmartcarConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
     descriptions: tuple[D, ...],
-    factory: Callable[[SmartcarCoordinator, D], E],
-) -> list[E]:
-    """Every entity of a platform that the entry's vehicles can have.
+    factory: Callable[[SmartcarCoordinator, D], SmartcarEntity],
+    more: Callable[[SmartcarCoordinator], Iterable[Entity]] | None = None,
+) -> None:
+    """Add a platform's entities for every vehicle of the entry, now and for each vehicle that
+    joins the account later (`Fleet`). `more`: entities not described by a signal.
 
     Called while the platform is set up; each coordinator learns which registry entries show
     which signal, to remove them should the car turn out not to have it.
     """
     domain = async_get_current_platform().domain
-    entities: list[E] = []
-    for coordinator in coordinators.values():
+
+    @callback
+    def add(coordinator: SmartcarCoordinator) -> None:
+        entities: list[Entity] = []
         for description in descriptions:
             if not creatable(coordinator, description):
                 continue
@@ -198,4 +207,10 @@ def entities_for[D: SmartcarEntityDescription[SignalReading], E: SmartcarEntity]
             entities.append(entity)
             if entity.unique_id is not None:
                 coordinator.async_track_entity(description.signal, domain, entity.unique_id)
-    return entities
+        if more is not None:
+            entities.extend(more(coordinator))
+        async_add_entities(entities)
+
+    for coordinator in entry.runtime_data.coordinators.values():
+        add(coordinator)
+    entry.runtime_data.entity_adders.append(add)

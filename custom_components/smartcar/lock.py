@@ -16,7 +16,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import Permission, Security, Signal, SignalReading
 from .const import CONF_UNLOCK_PIN, DOMAIN
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
-from .entity import SmartcarCommand, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import (
+    SmartcarCommand,
+    SmartcarEntityDescription,
+    SmartcarSignalEntity,
+    async_add_vehicle_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -142,4 +147,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a lock for every vehicle whose doors we may read and control."""
-    async_add_entities(entities_for(entry.runtime_data.coordinators, LOCKS, SmartcarLock))
+    async_add_vehicle_entities(entry, async_add_entities, LOCKS, SmartcarLock)

@@ -12,7 +12,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CHARGE_LIMIT_MAX, CHARGE_LIMIT_MIN, ChargeLimit, Permission, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarCommand, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import (
+    SmartcarCommand,
+    SmartcarEntityDescription,
+    SmartcarSignalEntity,
+    async_add_vehicle_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -76,4 +81,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charge limit number for every vehicle whose limit can be set."""
-    async_add_entities(entities_for(entry.runtime_data.coordinators, NUMBERS, SmartcarNumber))
+    async_add_vehicle_entities(entry, async_add_entities, NUMBERS, SmartcarNumber)

@@ -48,7 +48,12 @@ from .api import (
 )
 from .const import CONF_MANAGEMENT_TOKEN
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
-from .entity import SmartcarEntity, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import (
+    SmartcarEntity,
+    SmartcarEntityDescription,
+    SmartcarSignalEntity,
+    async_add_vehicle_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -451,12 +456,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors every vehicle can have."""
-    coordinators = entry.runtime_data.coordinators
-    entities: list[SensorEntity] = list(entities_for(coordinators, SENSORS, SmartcarSensor))
-    entities.extend(
-        SmartcarVehicleSensor(coordinator, description)
-        for coordinator in coordinators.values()
-        for description in VEHICLE_SENSORS
-        if description.exists_fn(coordinator)
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        SENSORS,
+        SmartcarSensor,
+        more=lambda coordinator: [
+            SmartcarVehicleSensor(coordinator, description)
+            for description in VEHICLE_SENSORS
+            if description.exists_fn(coordinator)
+        ],
     )
-    async_add_entities(entities)

@@ -11,7 +11,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Charge, ChargeState, Permission, Signal, SignalReading
 from .coordinator import SmartcarConfigEntry
-from .entity import SmartcarCommand, SmartcarEntityDescription, SmartcarSignalEntity, entities_for
+from .entity import (
+    SmartcarCommand,
+    SmartcarEntityDescription,
+    SmartcarSignalEntity,
+    async_add_vehicle_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -82,4 +87,4 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charging switch for every vehicle that can be told to charge."""
-    async_add_entities(entities_for(entry.runtime_data.coordinators, SWITCHES, SmartcarSwitch))
+    async_add_vehicle_entities(entry, async_add_entities, SWITCHES, SmartcarSwitch)
