@@ -38,7 +38,7 @@ ELECTRIC = (
     "sensor.{car}_electric_range",
     "sensor.{car}_charging_state",
     "binary_sensor.{car}_plugged_in",
-    "binary_sensor.{car}_charging",
+    "binary_sensor.{car}_charging_in_progress",
     "switch.{car}_charging",
     "number.{car}_charge_limit",
 )
@@ -157,7 +157,9 @@ def check_car(client: Client, sim: Simulator, vehicle_id: str) -> None:
         assert s("sensor.{car}_charging_state")["state"] == reported["charge_state"].lower()
         on_off = {True: "on", False: "off"}
         assert s("binary_sensor.{car}_plugged_in")["state"] == on_off[reported["plugged"]]
-        assert s("binary_sensor.{car}_charging")["state"] == on_off[reported["charging"]]
+        assert (
+            s("binary_sensor.{car}_charging_in_progress")["state"] == on_off[reported["charging"]]
+        )
         assert s("switch.{car}_charging")["state"] == on_off[reported["charging"]]
         limit = number(s("number.{car}_charge_limit"))
         assert limit == pytest.approx(reported["charge_limit"] * 100)
@@ -280,7 +282,7 @@ def test_start_and_stop_charging(stack: Stack) -> None:
     assert truth["charging"] is True
     assert truth["charge_state"] == "CHARGING"
     wait_state(client, "switch.tesla_model_3_charging", "on")
-    wait_state(client, "binary_sensor.tesla_model_3_charging", "on")
+    wait_state(client, "binary_sensor.tesla_model_3_charging_in_progress", "on")
     wait_state(client, "sensor.tesla_model_3_charging_state", "charging")
 
     call(client, "switch", "turn_off", entity_id="switch.tesla_model_3_charging")

@@ -99,7 +99,7 @@ async def test_paths_follow_the_situation(
     car.set(battery=0.1)  # a long charge (0.1 -> 0.8: about 5 hours)
     car.plug_in()
     steps = 0
-    while hass.states.get("binary_sensor.tesla_model_3_charging").state != "on":
+    while hass.states.get("binary_sensor.tesla_model_3_charging_in_progress").state != "on":
         steps += 1
         assert steps <= 24, "the plug-in was not noticed within 12 hours"
         await poll(hass, init_integration, clock, timedelta(minutes=30))
@@ -117,7 +117,7 @@ async def test_paths_follow_the_situation(
             ended_at = step
         if (
             shown_at is None
-            and hass.states.get("binary_sensor.tesla_model_3_charging").state == "off"
+            and hass.states.get("binary_sensor.tesla_model_3_charging_in_progress").state == "off"
         ):
             shown_at = step
     assert ended_at is not None

@@ -46,7 +46,7 @@ from .helpers import (
     unlock,
 )
 
-CHARGING_SENSOR = "binary_sensor.tesla_model_3_charging"
+CHARGING_SENSOR = "binary_sensor.tesla_model_3_charging_in_progress"
 
 # What the simulator's Smartcar says to the user for each error type (suggestedUserMessage).
 ASLEEP_MESSAGE = "Your vehicle could not perform the request right now. Please try again later."

@@ -305,7 +305,7 @@ async def test_501_removes_every_entity_of_the_signal(
     (the binary sensors, the state sensor and the switch, whose keys overlap), nothing else."""
     charge = {
         "binary_sensor.tesla_model_3_plugged_in",
-        "binary_sensor.tesla_model_3_charging",
+        "binary_sensor.tesla_model_3_charging_in_progress",
         "sensor.tesla_model_3_charging_state",
         CHARGING_SWITCH,
     }
