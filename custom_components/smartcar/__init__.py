@@ -41,6 +41,7 @@ from .endpoints import (
     v2_client,
     v3_client,
 )
+from .exceptions import error_code, failure
 from .fleet import FLEET_INTERVAL, Fleet, async_vehicle, remove_devices
 from .services import async_setup_services
 from .store import SmartcarStore
@@ -133,11 +134,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmartcarConfigEntry) -> 
         issues.version_retired(hass, entry.entry_id, entry.title)
         raise ConfigEntryError(translation_domain=DOMAIN, translation_key="v2_retired") from err
     except SmartcarError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise failure(ConfigEntryNotReady, "setup_failed", error_code(err)) from err
     store.forget({v.id for v in vehicles})
     # Repairs that still hold are raised again by the coordinators.
     issues.clear_entry(hass, entry.entry_id)

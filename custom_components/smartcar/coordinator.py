@@ -20,7 +20,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     HomeAssistantError,
-    ServiceValidationError,
 )
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -59,6 +58,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .exceptions import error_code, failure, invalid_argument, smartcar_failure
 from .scheduler import AdaptivePolicy, PlanInput, Policy, Scheduler, month_of
 from .store import SmartcarStore
 from .vehicle import Account, Vehicle, VehicleData
@@ -366,7 +366,7 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
+                translation_placeholders={"code": error_code(err)},
                 retry_after=retry.total_seconds(),
             ) from err
         self._count(now, self.client.cost(wanted), command=command)
@@ -624,29 +624,27 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 result = await command()
         except SmartcarInvalidArgumentError as err:
             # Refused before anything was sent.
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_argument",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise invalid_argument(err) from err
         except SmartcarAuthenticationError as err:
             self.account.auth_failed = True
             self.config_entry.async_start_reauth(self.hass)
-            raise command_error(err) from err
+            raise smartcar_failure(HomeAssistantError, "command_failed", err) from err
         except SmartcarConnectionError as err:
             if isinstance(err, SmartcarTimeoutError):
                 self._count(now, 1, command=True)  # it may have reached the car
-            raise command_error(err) from err
+            raise smartcar_failure(HomeAssistantError, "command_failed", err) from err
         except SmartcarError as err:
             self._count(now, 1, command=True)
-            raise command_error(err) from err
+            raise smartcar_failure(HomeAssistantError, "command_failed", err) from err
         finally:
             if in_flight is not None:
                 in_flight(False)
         if result.status is not None and result.status.casefold() != COMMAND_SUCCESS:
             self._count(now, 1, command=True)
             LOGGER.debug("%s: the command answered %s", self.vehicle.name, result)
-            raise command_failed(result.message or result.status)
+            raise failure(
+                HomeAssistantError, "command_failed", result.status.upper(), result.message
+            )
         self.scheduler.commanded(now)
         self._memory.learnt = self.scheduler.policy.export()
         self._count(now, 1, command=True)
@@ -714,13 +712,8 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
                 translation_placeholders={"vehicle": self.vehicle.name},
             ) from err
         except UpdateFailed as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="refresh_failed",
-                translation_placeholders={
-                    "vehicle": self.vehicle.name,
-                    "error": str(err.__cause__ or err),
-                },
+            raise smartcar_failure(
+                HomeAssistantError, "refresh_failed", err.__cause__, vehicle=self.vehicle.name
             ) from err
         self.async_set_updated_data(data)
         # Smartcar refused the read itself (429, BILLING): say so, the values stay.
@@ -733,20 +726,6 @@ class SmartcarCoordinator(DataUpdateCoordinator[VehicleData]):
 
 # The status of a command Smartcar accepted (`{"status": "success", "message": ...}`).
 COMMAND_SUCCESS = "success"
-
-
-def command_error(err: SmartcarError) -> HomeAssistantError:
-    """A translated error for a failed command, with Smartcar's message for the user."""
-    return command_failed(getattr(err, "suggested_user_message", None) or str(err))
-
-
-def command_failed(message: str) -> HomeAssistantError:
-    """The translated error of a command that failed, saying why."""
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="command_failed",
-        translation_placeholders={"error": message},
-    )
 
 
 def _older(new: SignalReading, shown: SignalReading) -> bool:

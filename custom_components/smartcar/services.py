@@ -24,6 +24,7 @@ from .const import (
 )
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
 from .entity import SmartcarEntity
+from .exceptions import invalid_argument
 
 SET_DESTINATION_SCHEMA = vol.Schema(
     {
@@ -63,11 +64,7 @@ async def _async_set_destination(call: ServiceCall) -> None:
             call.data[ATTR_LATITUDE], call.data[ATTR_LONGITUDE]
         )
     except SmartcarInvalidArgumentError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_coordinates",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise invalid_argument(err) from err
     if not coordinator.vehicle.granted(Permission.CONTROL_NAVIGATION):
         raise ServiceValidationError(
             translation_domain=DOMAIN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 from typing import Any
 
@@ -61,7 +62,7 @@ async def test_bad_charge_limit_is_not_sent(
         await client.async_set_charge_limit(EV_ID, limit)
     assert isinstance(err.value, ValueError)
     assert isinstance(err.value, SmartcarError)
-    assert "charge limit" in str(err.value)
+    assert err.value.argument == "charge_limit"
     assert http_requests(simulator) == before == {}
     assert simulator.counters["billed"] == {}
     assert simulator.vehicle("ev").state.charge_limit == 0.8
@@ -112,15 +113,25 @@ def test_validators_return_floats() -> None:
     assert all(type(v) is float for v in validate_coordinates(1, 2))
 
 
-def test_validator_messages() -> None:
-    """Each check names what is wrong."""
-    with pytest.raises(SmartcarInvalidArgumentError, match=r"between 0\.5 and 1\.0"):
-        validate_charge_limit(0.2)
-    with pytest.raises(SmartcarInvalidArgumentError, match="finite"):
-        validate_charge_limit(math.nan)
-    with pytest.raises(SmartcarInvalidArgumentError, match="latitude must be between"):
-        validate_coordinates(91, 0)
-    with pytest.raises(SmartcarInvalidArgumentError, match="longitude must be between"):
-        validate_coordinates(0, 181)
-    with pytest.raises(SmartcarInvalidArgumentError, match="longitude must be a finite"):
-        validate_coordinates(0, math.inf)
+@pytest.mark.parametrize(
+    ("check", "argument", "minimum", "maximum"),
+    [
+        (lambda: validate_charge_limit(0.2), "charge_limit", 0.5, 1.0),
+        (lambda: validate_charge_limit(math.nan), "charge_limit", 0.5, 1.0),
+        (lambda: validate_coordinates(91, 0), "latitude", -90, 90),
+        (lambda: validate_coordinates(0, 181), "longitude", -180, 180),
+        (lambda: validate_coordinates(0, math.inf), "longitude", -180, 180),
+    ],
+)
+def test_validator_errors_say_which_argument_and_range(
+    check: Callable[[], object], argument: str, minimum: float, maximum: float
+) -> None:
+    """Each check names the argument and its range, as data (Home Assistant translates)."""
+    with pytest.raises(SmartcarInvalidArgumentError) as caught:
+        check()
+    assert (caught.value.argument, caught.value.minimum, caught.value.maximum) == (
+        argument,
+        minimum,
+        maximum,
+    )
+    assert f"{argument} must be a finite number from {minimum} to {maximum}" in str(caught.value)

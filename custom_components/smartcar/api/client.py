@@ -44,37 +44,27 @@ from .models import (
 _PAGE_SIZE = 50
 
 
-def _finite(value: float, name: str) -> float:
+def _in_range(value: float, name: str, minimum: float, maximum: float) -> float:
+    """`value` as a float when it is a finite number from `minimum` to `maximum`."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SmartcarInvalidArgumentError(f"{name} must be a finite number")
+        raise SmartcarInvalidArgumentError(name, minimum, maximum)
     try:
         number = float(value)  # an int beyond the float range raises OverflowError
     except OverflowError:
         number = math.inf
-    if not math.isfinite(number):
-        raise SmartcarInvalidArgumentError(f"{name} must be a finite number")
+    if not (math.isfinite(number) and minimum <= number <= maximum):
+        raise SmartcarInvalidArgumentError(name, minimum, maximum)
     return number
 
 
 def validate_charge_limit(limit: float) -> float:
     """A charge limit as a fraction 0.5..1.0, or SmartcarInvalidArgumentError."""
-    value = _finite(limit, "charge limit")
-    if not CHARGE_LIMIT_MIN <= value <= CHARGE_LIMIT_MAX:
-        raise SmartcarInvalidArgumentError(
-            f"charge limit must be between {CHARGE_LIMIT_MIN} and {CHARGE_LIMIT_MAX}"
-        )
-    return value
+    return _in_range(limit, "charge_limit", CHARGE_LIMIT_MIN, CHARGE_LIMIT_MAX)
 
 
 def validate_coordinates(latitude: float, longitude: float) -> tuple[float, float]:
     """Latitude in -90..90 and longitude in -180..180, or SmartcarInvalidArgumentError."""
-    lat = _finite(latitude, "latitude")
-    lon = _finite(longitude, "longitude")
-    if not -90 <= lat <= 90:
-        raise SmartcarInvalidArgumentError("latitude must be between -90 and 90")
-    if not -180 <= lon <= 180:
-        raise SmartcarInvalidArgumentError("longitude must be between -180 and 180")
-    return lat, lon
+    return _in_range(latitude, "latitude", -90, 90), _in_range(longitude, "longitude", -180, 180)
 
 
 class SmartcarClient:

@@ -37,7 +37,15 @@ class SmartcarResponseError(SmartcarError):
 
 
 class SmartcarInvalidArgumentError(SmartcarError, ValueError):
-    """An argument was rejected before any request was sent."""
+    """An argument was rejected before any request was sent: `argument` (its name) must be a
+    finite number from `minimum` to `maximum`."""
+
+    def __init__(self, argument: str, minimum: float, maximum: float) -> None:
+        """Say which argument and its range."""
+        super().__init__(f"{argument} must be a finite number from {minimum} to {maximum}")
+        self.argument = argument
+        self.minimum = minimum
+        self.maximum = maximum
 
 
 class SmartcarApiError(SmartcarError):

@@ -26,7 +26,7 @@ from homeassistant.components.number import (
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
@@ -186,6 +186,18 @@ def expire_access_token(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 def device(hass: HomeAssistant, entry: MockConfigEntry, vehicle_id: str) -> dr.DeviceEntry | None:
     """The device of a vehicle of the entry."""
     return dr.async_get(hass).async_get_device_by_identifier((DOMAIN, vehicle_id), entry.entry_id)
+
+
+def assert_smartcar_words(err: HomeAssistantError, key: str, code: str, message: str) -> None:
+    """A translated error that names Smartcar's error `code` and quotes Smartcar's words for the
+    user as Smartcar's own (the `<key>_smartcar_message` variant of `key`)."""
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == f"{key}_smartcar_message"
+    assert err.translation_placeholders == {"code": code, "smartcar_message": message}, (
+        err.translation_placeholders
+    )
+    assert f"In Smartcar's own words: “{message}”" in str(err)
+    assert f"(Smartcar error {code})" in str(err)
 
 
 def shown_count(hass: HomeAssistant, entity_id: str) -> int:

@@ -37,6 +37,7 @@ from .helpers import (
     CHARGE_LIMIT,
     CHARGING_SWITCH,
     LOCK,
+    assert_smartcar_words,
     billed_by_vehicle as billed,
     billed_since,
     device,
@@ -49,6 +50,8 @@ from .helpers import (
 CHARGING_SENSOR = "binary_sensor.tesla_model_3_charging_in_progress"
 
 # What the simulator's Smartcar says to the user for each error type (suggestedUserMessage).
+CHARGE_FAULT_CODE = "VEHICLE_STATE:CHARGE_FAULT"
+NOT_CAPABLE_CODE = "COMPATIBILITY:VEHICLE_NOT_CAPABLE"
 ASLEEP_MESSAGE = "Your vehicle could not perform the request right now. Please try again later."
 NOT_CAPABLE_MESSAGE = "Your vehicle does not support this feature."
 
@@ -97,10 +100,7 @@ async def test_lock_refused_by_the_car(
     before = billed(simulator)
     with pytest.raises(HomeAssistantError) as exc_info:
         await unlock(hass)
-    err = exc_info.value
-    assert err.translation_domain == DOMAIN
-    assert err.translation_key == "command_failed"
-    assert ASLEEP_MESSAGE in str(err)
+    assert_smartcar_words(exc_info.value, "command_failed", "VEHICLE_STATE:ASLEEP", ASLEEP_MESSAGE)
 
     assert simulator.vehicle(EV_ID).state.locked is True
     state = hass.states.get(LOCK)
@@ -158,8 +158,8 @@ async def test_start_charging_unplugged(
         await hass.services.async_call(
             SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
         )
-    assert exc_info.value.translation_key == "command_failed"
-    assert ASLEEP_MESSAGE in str(exc_info.value)  # VEHICLE_STATE's suggestedUserMessage
+    # VEHICLE_STATE's suggestedUserMessage
+    assert_smartcar_words(exc_info.value, "command_failed", CHARGE_FAULT_CODE, ASLEEP_MESSAGE)
     assert simulator.vehicle(EV_ID).state.charging is False
     assert hass.states.get(CHARGING_SWITCH).state == STATE_OFF
     assert billed_since(simulator, before) == {EV_ID: {"POST /charge": 1}}
@@ -189,8 +189,7 @@ async def test_set_charge_limit_refused(
     simulator.inject_fault(vehicle_id=EV_ID, path="/charge/limit", method="POST", error=ASLEEP)
     with pytest.raises(HomeAssistantError) as exc_info:
         await set_charge_limit(hass, 90)
-    assert exc_info.value.translation_key == "command_failed"
-    assert ASLEEP_MESSAGE in str(exc_info.value)
+    assert_smartcar_words(exc_info.value, "command_failed", "VEHICLE_STATE:ASLEEP", ASLEEP_MESSAGE)
     assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.8)
     assert hass.states.get(CHARGE_LIMIT).state == "80"
 
@@ -222,8 +221,7 @@ async def test_set_destination_not_supported(
     """The petrol car has no navigation command: Smartcar's COMPATIBILITY message is shown."""
     with pytest.raises(HomeAssistantError) as exc_info:
         await set_destination(hass, device_id(hass, init_integration, PETROL_ID), 52.0, 5.0)
-    assert exc_info.value.translation_key == "command_failed"
-    assert NOT_CAPABLE_MESSAGE in str(exc_info.value)
+    assert_smartcar_words(exc_info.value, "command_failed", NOT_CAPABLE_CODE, NOT_CAPABLE_MESSAGE)
     assert simulator.vehicle(PETROL_ID).state.destination is None
 
 
@@ -243,7 +241,11 @@ async def test_set_destination_invalid_coordinates(
         hass, simulator, device_id(hass, init_integration), latitude, longitude
     )
     assert err.translation_domain == DOMAIN
-    assert err.translation_key == "invalid_coordinates"
+    wrong = "latitude" if not -90 <= latitude <= 90 else "longitude"
+    bound = 90 if wrong == "latitude" else 180
+    assert err.translation_key == f"invalid_{wrong}"
+    assert err.translation_placeholders == {"minimum": str(-bound), "maximum": str(bound)}
+    assert str(err) == f"The {wrong} must be a number from {-bound} to {bound}"
     assert simulator.vehicle(EV_ID).state.destination is None
 
 

@@ -185,7 +185,7 @@ async def test_lock_refused_by_the_car_goes_back(
     simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", error=ASLEEP)
     with recorded_states(hass, [LOCK]) as seen, pytest.raises(HomeAssistantError) as exc_info:
         await unlock(hass)
-    assert exc_info.value.translation_key == "command_failed"
+    assert exc_info.value.translation_key == "command_failed_smartcar_message"
     assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.LOCKED]
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
@@ -207,10 +207,10 @@ async def test_lock_refused_before_sending_never_moves(
 
 
 @pytest.mark.parametrize(
-    ("answer", "message"),
+    ("answer", "placeholders"),
     [
-        (REFUSED, REFUSED["message"]),
-        ({"status": "error"}, "error"),
+        (REFUSED, {"code": "FAILURE", "smartcar_message": REFUSED["message"]}),
+        ({"status": "error"}, {"code": "ERROR"}),
     ],
 )
 async def test_failed_command_result_is_an_error(
@@ -219,10 +219,10 @@ async def test_failed_command_result_is_an_error(
     init_integration: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
     answer: Mapping[str, Any],
-    message: str,
+    placeholders: dict[str, str],
 ) -> None:
-    """200 with a status other than success: command_failed with Smartcar's message (or the
-    status); the lock goes back to what it showed, nothing is confirmed."""
+    """200 with a status other than success: command_failed with the status as the code and
+    the answer's message as Smartcar's words; the lock goes back to what it showed, nothing is confirmed."""
     told: list[str] = []
     before = billed(simulator)
     coordinator = init_integration.runtime_data.coordinators[EV_ID]
@@ -235,8 +235,9 @@ async def test_failed_command_result_is_an_error(
         await unlock(hass)
     err = exc_info.value
     assert err.translation_domain == DOMAIN
-    assert err.translation_key == "command_failed"
-    assert err.translation_placeholders == {"error": message}
+    suffix = "_smartcar_message" if "smartcar_message" in placeholders else ""
+    assert err.translation_key == f"command_failed{suffix}"
+    assert err.translation_placeholders == placeholders
     assert told == ["/security UNLOCK"]
     assert [s for _, s in seen] == [LockState.UNLOCKING, LockState.LOCKED]
     assert simulator.vehicle(EV_ID).state.locked is True
@@ -276,10 +277,10 @@ async def test_failed_switch_and_number_results_change_nothing(
                 await hass.services.async_call(
                     SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
                 )
-            assert exc_info.value.translation_key == "command_failed"
+            assert exc_info.value.translation_key == "command_failed_smartcar_message"
             with pytest.raises(HomeAssistantError) as exc_info:
                 await set_charge_limit(hass, 90)
-            assert exc_info.value.translation_key == "command_failed"
+            assert exc_info.value.translation_key == "command_failed_smartcar_message"
     assert told == ["/charge START", "/charge/limit {'limit': 0.9}"]
     assert seen == []
     assert hass.states.get(CHARGING_SWITCH).state == switch_before == STATE_OFF

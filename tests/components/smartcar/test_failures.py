@@ -25,7 +25,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator, VirtualClock
 from tests.conftest import TEST_NOW
 from tests.const import EV_ID, PETROL_ID, PHEV_ID
@@ -47,6 +46,7 @@ from .helpers import (
     PHEV_PATHS,
     RATE_LIMITED,
     TRACKER,
+    assert_smartcar_words,
     batches,
     billed_by_vehicle,
     billed_paths as billed,
@@ -645,11 +645,7 @@ async def test_command_server_error_shows_smartcars_message(
     )
     with pytest.raises(HomeAssistantError) as exc_info:
         await unlock(hass)
-    err = exc_info.value
-    assert err.translation_domain == DOMAIN
-    assert err.translation_key == "command_failed"
-    assert err.translation_placeholders == {"error": SERVER_MESSAGE}
-    assert SERVER_MESSAGE in str(err)
+    assert_smartcar_words(exc_info.value, "command_failed", "SERVER", SERVER_MESSAGE)
     assert simulator.vehicle(EV_ID).state.locked is True
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
@@ -668,7 +664,13 @@ async def test_command_transport_failure(
         simulator.inject_fault(vehicle_id=EV_ID, path="/security", method="POST", kind=kind)
     with pytest.raises(HomeAssistantError) as exc_info:
         await unlock(hass)
+    # No answer of Smartcar's API: our identifier, no words of Smartcar's, nothing in English.
     assert exc_info.value.translation_key == "command_failed"
+    code = {"timeout": "TIMEOUT", "non_json": "INVALID_RESPONSE"}[kind]
+    assert exc_info.value.translation_placeholders == {"code": code}
+    assert str(exc_info.value) == (
+        f"The vehicle did not carry out the command (Smartcar error {code})"
+    )
     assert hass.states.get(LOCK).state == LockState.LOCKED
 
 
@@ -684,7 +686,7 @@ async def test_command_401_starts_reauth_and_silences_the_entry(
     )
     with pytest.raises(HomeAssistantError) as exc_info:
         await unlock(hass)
-    assert exc_info.value.translation_placeholders == {"error": REAUTH_MESSAGE}
+    assert_smartcar_words(exc_info.value, "command_failed", "AUTHENTICATION", REAUTH_MESSAGE)
     await hass.async_block_till_done()
     assert len(reauth_flows(hass)) == 1
     silent = http_total(simulator)
