@@ -27,7 +27,7 @@ from .api import (
     SmartcarOAuth,
     SmartcarOAuthError,
 )
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, SMARTCAR_DASHBOARD_URL
 from .endpoints import get_endpoints
 
 
@@ -95,6 +95,6 @@ async def async_get_auth_implementation(
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
     """Links shown in the application credentials dialog."""
     return {
-        "dashboard_url": "https://dashboard.smartcar.com/",
+        "dashboard_url": SMARTCAR_DASHBOARD_URL,
         "redirect_url": "https://my.home-assistant.io/redirect/oauth",
     }

@@ -64,6 +64,7 @@ from .const import (
     DOMAIN,
     SCOPES,
     SCOPES_V3,
+    SMARTCAR_DASHBOARD_URL,
 )
 from .endpoints import client_credentials, get_endpoints, v2_client, v3_client
 from .migration import async_move_vehicles
@@ -240,6 +241,7 @@ class SmartcarFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, do
             description_placeholders={
                 "redirect_uri": self._redirect_uri,
                 "client_id": client_id,
+                "dashboard_url": SMARTCAR_DASHBOARD_URL,
             },
         )
 

@@ -9,6 +9,8 @@ from .api import Permission
 
 DOMAIN: Final = "smartcar"
 LOGGER = logging.getLogger(__package__)
+# Where an application's credentials, Application ID and webhooks are managed.
+SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com/"
 
 # configuration.yaml overrides of Smartcar's endpoints (simulator, demo, tests).
 CONF_CONNECT_URL: Final = "connect_url"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
+from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
 
 
 def _issue_id(entry_id: str, vehicle_id: str, kind: str) -> str:
@@ -82,7 +82,7 @@ def signals_unavailable(hass: HomeAssistant, entry_id: str, vehicle_id: str, veh
         severity=ir.IssueSeverity.WARNING,
         translation_key="signals_unavailable",
         translation_placeholders={"vehicle": vehicle},
-        learn_more_url="https://dashboard.smartcar.com/",
+        learn_more_url=SMARTCAR_DASHBOARD_URL,
     )
 
 
@@ -101,7 +101,7 @@ def version_retired(hass: HomeAssistant, entry_id: str, title: str) -> None:
         severity=ir.IssueSeverity.ERROR,
         translation_key="v2_retired",
         translation_placeholders={"entry": title},
-        learn_more_url="https://dashboard.smartcar.com/",
+        learn_more_url=SMARTCAR_DASHBOARD_URL,
     )
 
 
