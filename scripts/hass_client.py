@@ -14,6 +14,7 @@ from requests import Response
 
 from scripts.devstack import (
     DOMAIN,
+    ROOT,
     StackError,
     approve_consent,
     http,
@@ -39,6 +40,16 @@ CALLBACKS = {"2": "/auth/external/callback", "3": "/api/smartcar/connect"}
 # The entry option that turns webhooks on, and where its options form shows the webhook's URL.
 MANAGEMENT_TOKEN = "management_token"
 _WEBHOOK_PATH = re.compile(r"/api/webhook/([A-Za-z0-9_-]+)")
+
+# The project's automation blueprints (blueprints/automation/smartcar/<name>.yaml), where a user
+# imports them from.
+BLUEPRINTS = ROOT / "blueprints" / "automation" / DOMAIN
+BLUEPRINT_SOURCE = "https://github.com/smartcar-ha/smartcar-home-assistant/blob/main/" + (
+    f"blueprints/automation/{DOMAIN}"
+)
+# The demo's own use of the voice blueprint: one automation answers for every car.
+VOICE_BLUEPRINT = "voice_sentences.yaml"
+VOICE_AUTOMATION = "smartcar_voice_sentences"
 
 # Set over the websocket (config/core/update) when the owner is created, as onboarding does.
 CORE_CONFIG = {
@@ -225,6 +236,64 @@ class HassClient:
             raise StackError(f"the flow did not create an entry: {result}")
         return result
 
+    # --- Assist and blueprints ----------------------------------------------------------------
+
+    def expose_to_assist(self) -> list[str]:
+        """Expose the Smartcar entities a user talks about to Assist, as Settings → Voice
+        assistants → Expose does: enabled, visible, neither diagnostic nor configuration ones.
+        The entity ids."""
+        registry = self.ws_result({"type": "config/entity_registry/list"})
+        useful = sorted(
+            e["entity_id"]
+            for e in registry
+            if e["platform"] == DOMAIN
+            and e["entity_category"] is None
+            and e["disabled_by"] is None
+            and e["hidden_by"] is None
+        )
+        if useful:
+            command = {"type": "homeassistant/expose_entity", "assistants": ["conversation"]}
+            self.ws_result({**command, "entity_ids": useful, "should_expose": True})
+        return useful
+
+    def import_blueprint(self, name: str) -> str:
+        """Import one of the project's automation blueprints as the UI's import dialog saves it
+        (Home Assistant validates it); its path for `use_blueprint`."""
+        path = f"{DOMAIN}/{name}"
+        command: dict[str, Any] = {"type": "blueprint/save", "domain": "automation"}
+        command |= {"path": path, "yaml": (BLUEPRINTS / name).read_text(), "allow_override": True}
+        self.ws_result({**command, "source_url": f"{BLUEPRINT_SOURCE}/{name}"})
+        return path
+
+    def save_automation(self, automation_id: str, config: dict[str, Any]) -> str:
+        """Create or replace an automation as the automation editor saves it, and wait until it
+        runs; its entity id."""
+        self.post(f"/api/config/automation/config/{automation_id}", {"id": automation_id, **config})
+
+        def running() -> str | None:
+            for state in self.get("/api/states"):
+                attributes = state["attributes"]
+                if state["entity_id"].startswith("automation.") and (
+                    attributes.get("id") == automation_id
+                ):
+                    return str(state["entity_id"]) if state["state"] == "on" else None
+            return None
+
+        return wait_until(f"automation {automation_id} to run", running, timeout=30)
+
+    def add_voice_sentences(self) -> str:
+        """The voice blueprint, imported and used once for every car; the automation."""
+        path = self.import_blueprint(VOICE_BLUEPRINT)
+        config = {"alias": "Smartcar voice sentences", "description": ""}
+        return self.save_automation(
+            VOICE_AUTOMATION, {**config, "use_blueprint": {"path": path, "input": {}}}
+        )
+
+    def converse(self, text: str, language: str = "en") -> dict[str, Any]:
+        """Ask Assist (Home Assistant's default conversation agent); its response."""
+        answer = self.post("/api/conversation/process", {"text": text, "language": language})
+        return dict(answer["response"])
+
     # --- webhooks -------------------------------------------------------------------------------
 
     def options_form(self, entry_id: str) -> dict[str, Any]:
@@ -260,7 +329,7 @@ class HassClient:
 
         def reloaded() -> bool:
             entries = {e["entry_id"]: e for e in self.entries()}
-            return entries[entry_id]["state"] == "loaded"
+            return bool(entries[entry_id]["state"] == "loaded")
 
         wait_until("the Smartcar entry to reload", reloaded, timeout=60)
         return url

@@ -135,7 +135,12 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    name: str, tmp_path_factory: pytest.TempPathFactory, *, connect: bool, api: str = "2"
+    name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    connect: bool,
+    api: str = "2",
+    extras: tuple[str, ...] = (),
 ) -> Iterator[Stack]:
     """Simulator and Home Assistant, onboarded with the credentials of the simulator's API
     v`api` application, optionally connected through that version's flow; logs in
@@ -150,7 +155,7 @@ def running_stack(
         sim = Simulator(free_port(), tmp / "simulator.json", logs / "simulator.log", SIM_ARGS)
         running.callback(sim.stop)
         port = free_port()
-        prepare_config_dir(tmp / "config", port, sim.url)
+        prepare_config_dir(tmp / "config", port, sim.url, extras)
         hass = HassProcess(tmp / "config", port, logs / "home-assistant.log")
         running.callback(hass.stop)
         client = Client.onboard(hass.url, USERNAME, PASSWORD)
@@ -168,6 +173,7 @@ def stack_fixture(
     connect: bool,
     scope: Literal["session", "module"] = "module",
     apis: tuple[str, ...] = ("2",),
+    extras: tuple[str, ...] = (),
 ) -> Callable[..., Any]:
     """A fixture `name` that runs its own stack for the scope (logs under its name).
 
@@ -189,7 +195,9 @@ def stack_fixture(
     ) -> Iterator[Stack]:
         api = str(request.param) if several else apis[0]
         logs = name if api == "2" else f"{name}-v{api}"
-        with running_stack(logs, tmp_path_factory, connect=connect, api=api) as stack:
+        with running_stack(
+            logs, tmp_path_factory, connect=connect, api=api, extras=extras
+        ) as stack:
             yield stack
 
     return running
