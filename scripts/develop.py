@@ -25,6 +25,8 @@ from smartcar_simulator.simulator import DEFAULT_MANAGEMENT_TOKEN, DEFAULT_WEBHO
 from smartcar_simulator.v3 import DEFAULT_APPLICATION_ID as APPLICATION_ID
 
 DEV_DIR = ROOT / ".dev"
+# Besides what the UI needs: history, and what automations, blueprints and Assist need.
+DEMO_COMPONENTS = ("history", "logbook", "automation", "blueprint", "script", "conversation")
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"starting the Smartcar simulator on 127.0.0.1:{args.sim_port} …", flush=True)
         sim = SimulatorProcess(args.sim_port, state / "simulator.json", logs / "simulator.log")
         running.callback(lambda: print(f"simulator stopped ({sim.stop()})"))
-        prepare_config_dir(config_dir, args.port, sim.url, extras=("history", "logbook"))
+        prepare_config_dir(config_dir, args.port, sim.url, extras=DEMO_COMPONENTS)
         print(f"starting Home Assistant on 127.0.0.1:{args.port} (config {config_dir}) …")
         hass = HassProcess(config_dir, args.port, logs / "home-assistant.log")
         running.callback(lambda: print(f"Home Assistant stopped ({hass.stop()})"))
@@ -139,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             client.connect("simulated", api=api)
             client.wait_entry_state("loaded")
         entries = client.entries()
+        voice = "off (no Smartcar entry)"
+        if entries:
+            exposed, _ = client.setup_voice()
+            voice = f"{len(exposed)} car entities exposed, voice blueprint's sentences added"
         webhooks = setup_webhooks(client, sim.url, entries, enabled=not args.no_webhooks)
         entities = client.template("{{ integration_entities('smartcar') | count }}")
         print(f"\nHome Assistant is ready after {time.monotonic() - started:.0f} s: {hass.url}")
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             if api == "3":
                 print(f"  the simulator's Application ID (the v3 flow asks): {APPLICATION_ID}")
         print(f"  webhooks: {webhooks}")
+        print(f'  Assist: {voice} (try: "set Tesla Model 3 charge limit to 90")')
         print(f"  logs: {logs}/  ·  state: {state}/  ·  Ctrl-C stops both", flush=True)
         while True:
             hass.check_alive()

@@ -258,6 +258,11 @@ smartcar:
 """
 
 
+# Components whose UI editor writes a file of their own (automations, scripts): `extras` that
+# include them get it, as Home Assistant's default configuration.yaml does.
+UI_EDITED = {"automation": "automations.yaml", "script": "scripts.yaml"}
+
+
 def endpoints(sim_url: str) -> dict[str, str]:
     """The integration's `smartcar:` block of configuration.yaml for a simulator."""
     return {
@@ -277,7 +282,15 @@ def prepare_config_dir(
     storage = config_dir / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
     smartcar = "\n".join(f"  {key}: {value}" for key, value in endpoints(sim_url).items())
-    extra = "".join(f"{name}:\n" for name in extras)
+    extra = ""
+    for name in extras:
+        if (included := UI_EDITED.get(name)) is not None:
+            # What the UI's editors save goes to its own file, as in a default installation.
+            if not (config_dir / included).exists():
+                (config_dir / included).write_text("[]\n" if name == "automation" else "{}\n")
+            extra += f"{name}: !include {included}\n"
+        else:
+            extra += f"{name}:\n"
     (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(extra, smartcar))
     # Where to listen must be known before Home Assistant starts: an `http:` YAML block is only a
     # trial that reverts (and exits) after 5 minutes unless promoted, and the websocket's

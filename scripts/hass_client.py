@@ -289,6 +289,11 @@ class HassClient:
             VOICE_AUTOMATION, {**config, "use_blueprint": {"path": path, "input": {}}}
         )
 
+    def setup_voice(self) -> tuple[list[str], str]:
+        """What the demo does for Assist: expose the cars' useful entities and add the voice
+        blueprint's sentences. The exposed entity ids and the automation."""
+        return self.expose_to_assist(), self.add_voice_sentences()
+
     def converse(self, text: str, language: str = "en") -> dict[str, Any]:
         """Ask Assist (Home Assistant's default conversation agent); its response."""
         answer = self.post("/api/conversation/process", {"text": text, "language": language})

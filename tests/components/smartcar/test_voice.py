@@ -6,21 +6,26 @@ conversation agent; what must change is the simulated car itself, not just an en
 
 from __future__ import annotations
 
+from pathlib import Path
+import shutil
+
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.components.lock import LockState
-from homeassistant.const import STATE_ON
+from homeassistant.const import STATE_NOT_HOME, STATE_ON
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
+from homeassistant.util.location import distance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.smartcar.const import DOMAIN
 from smartcar_simulator import Simulator
 from tests.const import EV_ID
 
 from .conftest import setup_entry
-from .helpers import CHARGING_SWITCH, LOCK
+from .helpers import CHARGE_LIMIT, CHARGING_SWITCH, LOCK, RANGE, TRACKER
 
 
 @pytest.fixture
@@ -95,3 +100,80 @@ async def test_lock_not_exposed(
     assert response.response_type is intent.IntentResponseType.ERROR
     assert car.state.locked is False
     assert hass.states.get(LOCK).state == LockState.UNLOCKED
+
+
+# --- the voice blueprint (blueprints/automation/smartcar/voice_sentences.yaml) ----------------
+
+VOICE_BLUEPRINT = (
+    Path(__file__).parents[3] / "blueprints" / "automation" / DOMAIN / ("voice_sentences.yaml")
+)
+
+
+@pytest.fixture
+async def voice_sentences(hass: HomeAssistant, assist: None) -> None:
+    """The voice blueprint where a user's download puts it, used by one automation."""
+    folder = Path(hass.config.path("blueprints", "automation", DOMAIN))
+    await hass.async_add_executor_job(lambda: folder.mkdir(parents=True, exist_ok=True))
+    await hass.async_add_executor_job(shutil.copy, VOICE_BLUEPRINT, folder)
+    use = {"path": f"{DOMAIN}/voice_sentences.yaml", "input": {}}
+    config = {"automation": [{"id": "voice", "alias": "Car sentences", "use_blueprint": use}]}
+    assert await async_setup_component(hass, "automation", config)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("setup_credentials", "voice_sentences")
+async def test_voice_blueprint_sets_the_charge_limit(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: Simulator
+) -> None:
+    """'set Tesla Model 3 charge limit to 90' sets the car's limit, entities not exposed."""
+    await setup_entry(hass, config_entry)
+
+    response = await say(hass, "set Tesla Model 3 charge limit to 90")
+
+    assert (
+        response.speech["plain"]["speech"] == "The Tesla Model 3 charge limit is set to 90 percent."
+    )
+    assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.9)
+    assert hass.states.get(CHARGE_LIMIT).state == "90"
+
+    response = await say(hass, "set the charge limit of the tesla model 3 to 120 percent")
+    assert response.speech["plain"]["speech"] == (
+        "The charge limit must be a number from 50 to 100 percent."
+    )
+    assert simulator.vehicle(EV_ID).state.charge_limit == pytest.approx(0.9)
+
+
+@pytest.mark.usefixtures("setup_credentials", "voice_sentences")
+async def test_voice_blueprint_range_and_location(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: Simulator
+) -> None:
+    """'how far can the Tesla Model 3 go' and 'where is the Tesla Model 3' answer from the
+    car's entities; an unknown car is named as such."""
+    await setup_entry(hass, config_entry)
+    range_km = round(float(hass.states.get(RANGE).state))
+
+    response = await say(hass, "how far can the Tesla Model 3 go")
+    assert response.speech["plain"]["speech"] == (
+        f"The Tesla Model 3 can go {range_km} km (electric range)."
+    )
+    response = await say(hass, "what is the Toyota RAV4 Prime range")
+    speech = response.speech["plain"]["speech"]
+    assert speech.startswith("The Toyota RAV4 Prime can go "), speech
+    assert "(electric range) and " in speech, speech
+    assert speech.endswith("(fuel range)."), speech
+
+    tracker = hass.states.get(TRACKER)
+    away = distance(
+        hass.config.latitude,
+        hass.config.longitude,
+        tracker.attributes["latitude"],
+        tracker.attributes["longitude"],
+    )
+    assert tracker.state == STATE_NOT_HOME
+    response = await say(hass, "where is the Tesla Model 3")
+    assert response.speech["plain"]["speech"] == (
+        f"The Tesla Model 3 is away, {round(away / 1000, 1)} km from home."
+    )
+
+    response = await say(hass, "where is my Batmobile")
+    assert response.speech["plain"]["speech"] == "I don't know a car called Batmobile."
