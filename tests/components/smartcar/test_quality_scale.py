@@ -17,6 +17,7 @@ from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
 QUALITY_SCALE = Path(__file__).parents[3] / "custom_components" / "smartcar" / "quality_scale.yaml"
+README = Path(__file__).parents[3] / "README.md"
 
 BRONZE = (
     "action-setup",
@@ -147,3 +148,23 @@ def test_rules_in_installed_home_assistant() -> None:
 def test_checks_catch_mistakes(rules: dict[str, Any], expected: str) -> None:
     """The checks above fail on a missing, unknown, invalid or unexplained rule."""
     assert any(problem.startswith(expected) for problem in _problems(rules))
+
+
+def _status(value: Any) -> str:
+    return str(value if isinstance(value, str) else value["status"])
+
+
+def test_platinum_nothing_left_to_do() -> None:
+    """Platinum, as README.md's badge says: no rule of any tier is still `todo`."""
+    todo = [name for name, value in _rules().items() if _status(value) == "todo"]
+    assert todo == []
+    assert "quality%20scale-platinum" in README.read_text()
+    assert "(custom_components/smartcar/quality_scale.yaml)" in README.read_text()
+
+
+def test_nothing_left_to_do_catches_a_todo() -> None:
+    """The check above would see a rule put back to `todo`."""
+    rules = {**_rules(), "dynamic-devices": "todo"}
+    assert [name for name, value in rules.items() if _status(value) == "todo"] == [
+        "dynamic-devices"
+    ]
