@@ -155,53 +155,42 @@ async def test_car_removed_disappears_with_its_device(
     assert hass.states.get(FUEL) is not None
 
 
+SERVER_ERROR = {"type": "SERVER", "status": 500}
+
+
+@pytest.mark.parametrize(
+    ("fault", "logged"),
+    [
+        ({"path": "/vehicles"}, "Could not list the account's vehicles"),
+        (
+            {"path": "/permissions", "vehicle_id": PETROL_ID},
+            "A car new to the Smartcar account could not be added yet",
+        ),
+    ],
+    ids=["vehicle list", "new car's permissions"],
+)
 @pytest.mark.usefixtures("setup_credentials")
-async def test_failed_look_changes_nothing(
+async def test_failed_look_is_tried_again(
     hass: HomeAssistant,
     simulator: Simulator,
     config_entry: MockConfigEntry,
-    clock: Clock,
     looks: Looks,
     caplog: pytest.LogCaptureFixture,
+    fault: dict[str, str],
+    logged: str,
 ) -> None:
-    """Smartcar failing to list the vehicles removes nothing; the next look adds the car."""
+    """Smartcar failing to list the vehicles, or to say what a new car may do: nothing is
+    removed or half-added, one log line; the next look adds the car."""
     disconnect(simulator, PETROL_ID)
     await setup_entry(hass, config_entry)
     before = set(config_entry.runtime_data.coordinators)
     simulator.accounts.connect(USER_ID, PETROL_ID)
-    simulator.inject_fault(path="/vehicles", error={"type": "SERVER", "status": 500}, count=1)
+    simulator.inject_fault(**fault, error=SERVER_ERROR, count=1)  # type: ignore[arg-type]
 
-    await looks.wait(hass, FLEET_INTERVAL + timedelta(minutes=1))
+    await looks.wait(hass, FLEET_INTERVAL)
     assert set(config_entry.runtime_data.coordinators) == before
     assert ford_states(hass) == []
-    assert "Could not list the account's vehicles" in caplog.text
-
-    await looks.wait(hass, FLEET_INTERVAL)
-    assert hass.states.get(FUEL) is not None
-
-
-@pytest.mark.usefixtures("setup_credentials")
-async def test_new_car_not_readable_yet_is_added_later(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    config_entry: MockConfigEntry,
-    looks: Looks,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A new car whose permissions cannot be read yet is left for the next look."""
-    disconnect(simulator, PETROL_ID)
-    await setup_entry(hass, config_entry)
-    simulator.accounts.connect(USER_ID, PETROL_ID)
-    simulator.inject_fault(
-        vehicle_id=PETROL_ID,
-        path="/permissions",
-        error={"type": "SERVER", "status": 500},
-        count=1,
-    )
-
-    await looks.wait(hass, FLEET_INTERVAL)
-    assert ford_states(hass) == []
-    assert "A car new to the Smartcar account could not be added yet" in caplog.text
+    assert caplog.text.count(logged) == 1
 
     await looks.wait(hass, FLEET_INTERVAL)
     assert hass.states.get(FUEL) is not None
