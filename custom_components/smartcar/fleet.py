@@ -88,8 +88,13 @@ class Fleet:
             self.hass, self.entry, data.client, vehicle, store=data.store, account=data.account
         )
         if not coordinator.restored:
-            # One read of everything granted tells which entities the car can have.
+            # One read of everything granted tells which entities the car can have; without
+            # it the car waits for the next look, as setup waits for a retry.
             await coordinator.async_refresh()
+            if not coordinator.last_update_success and not coordinator.signals_unavailable:
+                await coordinator.async_shutdown()
+                LOGGER.debug("%s is added at the next look at the vehicle list", vehicle.name)
+                return
         data.coordinators[vehicle.id] = coordinator
         for add_entities in data.entity_adders:
             add_entities(coordinator)

@@ -166,8 +166,12 @@ SERVER_ERROR = {"type": "SERVER", "status": 500}
             {"path": "/permissions", "vehicle_id": PETROL_ID},
             "A car new to the Smartcar account could not be added yet",
         ),
+        (
+            {"path": "/batch", "vehicle_id": PETROL_ID},
+            "Ford Focus is added at the next look at the vehicle list",
+        ),
     ],
-    ids=["vehicle list", "new car's permissions"],
+    ids=["vehicle list", "new car's permissions", "new car's first read"],
 )
 @pytest.mark.usefixtures("setup_credentials")
 async def test_failed_look_is_tried_again(
@@ -179,8 +183,8 @@ async def test_failed_look_is_tried_again(
     fault: dict[str, str],
     logged: str,
 ) -> None:
-    """Smartcar failing to list the vehicles, or to say what a new car may do: nothing is
-    removed or half-added, one log line; the next look adds the car."""
+    """Smartcar failing to list the vehicles, to say what a new car may do or to read it:
+    nothing is removed or half-added, it is logged; the next look adds the car."""
     disconnect(simulator, PETROL_ID)
     await setup_entry(hass, config_entry)
     before = set(config_entry.runtime_data.coordinators)
