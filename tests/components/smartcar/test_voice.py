@@ -110,6 +110,12 @@ VOICE_BLUEPRINT = (
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A config directory of this test's own (the harness's default is shared and installed)."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 async def voice_sentences(hass: HomeAssistant, assist: None) -> None:
     """The voice blueprint where a user's download puts it, used by one automation."""
     folder = Path(hass.config.path("blueprints", "automation", DOMAIN))
