@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from . import issues
 from .api import SmartcarError, VehicleApi
 from .const import DOMAIN, LOGGER
 from .coordinator import SmartcarConfigEntry, SmartcarCoordinator
@@ -108,5 +109,6 @@ class Fleet:
         coordinator = data.coordinators.pop(vehicle_id)
         await coordinator.async_shutdown()
         remove_devices(self.hass, self.entry, set(data.coordinators))
+        issues.clear_vehicle(self.hass, self.entry.entry_id, vehicle_id)
         data.store.forget(set(data.coordinators))
         LOGGER.info("%s left the Smartcar account: removed", coordinator.vehicle.name)

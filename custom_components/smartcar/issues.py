@@ -138,3 +138,8 @@ def _clear_starting(hass: HomeAssistant, prefix: str) -> None:
 def clear_entry(hass: HomeAssistant, entry_id: str) -> None:
     """Forget every issue of an entry (at setup: what still holds is raised again)."""
     _clear_starting(hass, f"{entry_id}_")
+
+
+def clear_vehicle(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> None:
+    """Forget every issue of a vehicle that left the account."""
+    _clear_starting(hass, f"{entry_id}_{vehicle_id}_")

@@ -19,12 +19,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components import smartcar
+from custom_components.smartcar.const import DOMAIN
 from custom_components.smartcar.fleet import FLEET_INTERVAL
 from smartcar_simulator import Simulator
 from tests.const import EV_ID, PETROL_ID, USER_ID
 
 from .conftest import Clock, setup_entry
-from .helpers import BATTERY, FUEL, billed_paths, device
+from .helpers import BATTERY, FUEL, billed_paths, device, repairs
 
 FORD_ENTITIES = "sensor.ford_focus_"
 
@@ -131,8 +132,18 @@ async def test_car_removed_disappears_with_its_device(
     clock: Clock,
     looks: Looks,
 ) -> None:
-    """A car removed from the account loses its device and entities at the next look."""
+    """A car removed from the account loses its device, entities and repairs at the next
+    look."""
     await setup_entry(hass, config_entry)
+    simulator.inject_fault(
+        vehicle_id=PETROL_ID, path="/odometer", error={"type": "PERMISSION", "status": 403}
+    )
+    await hass.services.async_call(
+        DOMAIN, "refresh", {"entity_id": "sensor.ford_focus_odometer"}, blocking=True
+    )
+    assert [i.translation_placeholders["vehicle"] for i in repairs(hass, "missing_permission")] == [
+        "Ford Focus"
+    ]
     assert device(hass, config_entry, PETROL_ID) is not None
     assert FUEL in ford_states(hass)
     tesla = config_entry.runtime_data.coordinators[EV_ID]
@@ -148,6 +159,7 @@ async def test_car_removed_disappears_with_its_device(
     registry = er.async_get(hass)
     assert not [e for e in registry.entities.values() if e.entity_id.startswith(FORD_ENTITIES)]
     assert hass.states.get(BATTERY) is not None
+    assert repairs(hass, "missing_permission") == []
 
     # Shared again: back, with the entity ids it had.
     simulator.accounts.connect(USER_ID, PETROL_ID)
