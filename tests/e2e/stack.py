@@ -25,6 +25,7 @@ from scripts.devstack import (
     SimulatorProcess,
     http,
     prepare_config_dir,
+    wait_until,
 )
 from scripts.hass_client import HassClient
 from tests.const import EV_ID, PETROL_ID, PHEV_ID, USER_ID
@@ -74,6 +75,14 @@ class Simulator(SimulatorProcess):
         """The truth about one vehicle."""
         return dict(self.get(f"/sim/vehicles/{vehicle_id}"))
 
+    def car(self, vehicle_id: str = EV_ID) -> dict[str, Any]:
+        """One vehicle's true state (the Tesla's unless said)."""
+        return dict(self.vehicle(vehicle_id)["state"])
+
+    def set_car(self, vehicle_id: str = EV_ID, **values: Any) -> None:
+        """Overwrite fields of a vehicle's state (it reports them at once)."""
+        self.post(f"/sim/vehicles/{vehicle_id}/actions", {"action": "set", **values})
+
 
 class Client(HassClient):
     """The owner's client, with what the tests look at."""
@@ -90,6 +99,19 @@ class Client(HassClient):
     def call_service(self, domain: str, service: str, data: dict[str, Any]) -> Response:
         """Call an action over REST; the response whatever its status."""
         return self.request("POST", f"/api/services/{domain}/{service}", data)
+
+    def act(self, domain: str, service: str, **data: Any) -> None:
+        """Call an action; it must succeed."""
+        answer = self.call_service(domain, service, data)
+        assert answer.status_code == 200, f"{domain}.{service}: {answer.status_code} {answer.text}"
+
+    def wait_state(self, entity_id: str, want: str, timeout: float = 15) -> None:
+        """Wait until an entity shows a state."""
+        wait_until(
+            f"{entity_id} to be {want}",
+            lambda: (s := self.state(entity_id)) is not None and s["state"] == want,
+            timeout=timeout,
+        )
 
     def reauth_flows(self) -> list[dict[str, Any]]:
         """Smartcar reauthentication flows in progress (websocket)."""

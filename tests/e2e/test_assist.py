@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from scripts.devstack import wait_until
 from tests.const import EV_ID, PETROL_ID
 
 from .stack import Stack, stack_fixture
@@ -40,25 +39,17 @@ def say(stack: Stack, text: str) -> tuple[str, dict[str, Any]]:
     return str(response["speech"]["plain"]["speech"]), response
 
 
-def car(stack: Stack, vehicle_id: str = EV_ID) -> dict[str, Any]:
-    """The simulated car's state."""
-    return dict(stack.sim.vehicle(vehicle_id)["state"])
-
-
 def test_turn_off_charging(demo: Stack) -> None:
     """'turn off Tesla Model 3 charging' stops the charge (the switch, not the binary sensor)."""
     demo.sim.post(f"/sim/vehicles/{EV_ID}/actions", {"action": "plug"})
-    answer = demo.client.call_service(
-        "switch", "turn_on", {"entity_id": "switch.tesla_model_3_charging"}
-    )
-    assert answer.status_code == 200, answer.text
-    assert car(demo)["charging"] is True
+    demo.client.act("switch", "turn_on", entity_id="switch.tesla_model_3_charging")
+    assert demo.sim.car()["charging"] is True
 
     speech, response = say(demo, "turn off Tesla Model 3 charging")
 
     assert response["response_type"] == "action_done", response
     assert [t["id"] for t in response["data"]["success"]] == ["switch.tesla_model_3_charging"]
-    assert car(demo)["charging"] is False
+    assert demo.sim.car()["charging"] is False
     assert speech
 
 
@@ -73,7 +64,7 @@ def test_battery_and_fuel_level(demo: Stack) -> None:
         assert shown is not None
         level = round(float(shown["state"]))
         assert level == round(
-            car(demo, EV_ID if "tesla" in entity_id else PETROL_ID)[
+            demo.sim.car(EV_ID if "tesla" in entity_id else PETROL_ID)[
                 "battery" if "battery" in entity_id else "fuel"
             ]
             * 100
@@ -85,21 +76,16 @@ def test_battery_and_fuel_level(demo: Stack) -> None:
 
 def test_locked_question_and_lock(demo: Stack) -> None:
     """'is the Tesla Model 3 locked' answers from the car; 'lock the Tesla Model 3' locks it."""
-    demo.sim.post(f"/sim/vehicles/{EV_ID}/actions", {"action": "set", "locked": False})
-    refreshed = demo.client.call_service("smartcar", "refresh", {"entity_id": "lock.tesla_model_3"})
-    assert refreshed.status_code == 200, refreshed.text
-    wait_until(
-        "the lock to show unlocked",
-        lambda: demo.client.state("lock.tesla_model_3")["state"] == "unlocked",  # type: ignore[index]
-        timeout=15,
-    )
+    demo.sim.set_car(locked=False)
+    demo.client.act("smartcar", "refresh", entity_id="lock.tesla_model_3")
+    demo.client.wait_state("lock.tesla_model_3", "unlocked")
     speech, response = say(demo, "is the Tesla Model 3 locked")
     assert response["response_type"] == "query_answer", response
     assert speech.startswith("No"), speech
 
     speech, response = say(demo, "lock the Tesla Model 3")
     assert response["response_type"] == "action_done", response
-    assert car(demo)["locked"] is True
+    assert demo.sim.car()["locked"] is True
 
     speech, response = say(demo, "is the Tesla Model 3 locked")
     assert speech.startswith("Yes"), speech
@@ -109,7 +95,7 @@ def test_blueprint_sentences(demo: Stack) -> None:
     """The voice blueprint: charge limit, range, location."""
     speech, _ = say(demo, "set Tesla Model 3 charge limit to 90")
     assert speech == "The Tesla Model 3 charge limit is set to 90 percent."
-    assert car(demo)["charge_limit"] == pytest.approx(0.9)
+    assert demo.sim.car()["charge_limit"] == pytest.approx(0.9)
 
     range_state = demo.client.state("sensor.tesla_model_3_electric_range")
     assert range_state is not None

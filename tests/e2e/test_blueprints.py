@@ -20,9 +20,8 @@ import pytest
 
 from scripts.devstack import wait_until
 from scripts.hass_client import CORE_CONFIG
-from tests.const import EV_ID
 
-from .stack import Client, Simulator, Stack, stack_fixture
+from .stack import Client, Stack, stack_fixture
 
 blueprints = stack_fixture(
     "blueprints",
@@ -46,22 +45,7 @@ def stack(blueprints: Stack) -> Iterator[Stack]:
     """The module's stack; no persistent notification is left from one test to the next."""
     yield blueprints
     for notification in notifications(blueprints.client):
-        call(blueprints.client, "persistent_notification", "dismiss", **notification)
-
-
-def call(client: Client, domain: str, service: str, **data: Any) -> None:
-    """Call an action; it must succeed."""
-    answer = client.call_service(domain, service, data)
-    assert answer.status_code == 200, f"{domain}.{service}: {answer.status_code} {answer.text}"
-
-
-def shows(client: Client, entity_id: str, want: str) -> None:
-    """Wait until an entity shows a state."""
-    wait_until(
-        f"{entity_id} to be {want}",
-        lambda: (s := client.state(entity_id)) is not None and s["state"] == want,
-        timeout=15,
-    )
+        blueprints.client.act("persistent_notification", "dismiss", **notification)
 
 
 def shows_level(client: Client, percent: float) -> None:
@@ -72,16 +56,6 @@ def shows_level(client: Client, percent: float) -> None:
         return state is not None and float(state["state"]) == pytest.approx(percent)
 
     wait_until(f"the battery to show {percent} %", level, timeout=15)
-
-
-def car(sim: Simulator) -> dict[str, Any]:
-    """The simulated Tesla's true state."""
-    return dict(sim.vehicle(EV_ID)["state"])
-
-
-def set_car(sim: Simulator, **values: Any) -> None:
-    """Overwrite fields of the Tesla's state in the simulator (the car reports them)."""
-    sim.post(f"/sim/vehicles/{EV_ID}/actions", {"action": "set", **values})
 
 
 def set_price(client: Client, price: float) -> None:
@@ -121,18 +95,17 @@ def test_off_peak_charging(stack: Stack) -> None:
     """Plugged in at home, the car starts charging when the price drops to the threshold, and
     is stopped once a read shows the target level."""
     client, sim = stack.client, stack.sim
-    set_car(
-        sim,
+    sim.set_car(
         latitude=CORE_CONFIG["latitude"],
         longitude=CORE_CONFIG["longitude"],
         plugged=True,
         charging=False,
         battery=0.55,
     )
-    call(client, "smartcar", "refresh", entity_id=[TRACKER, PLUGGED_IN, BATTERY])
-    shows(client, TRACKER, "home")
-    shows(client, PLUGGED_IN, "on")
-    shows(client, CHARGING_SWITCH, "off")
+    client.act("smartcar", "refresh", entity_id=[TRACKER, PLUGGED_IN, BATTERY])
+    client.wait_state(TRACKER, "home")
+    client.wait_state(PLUGGED_IN, "on")
+    client.wait_state(CHARGING_SWITCH, "off")
     set_price(client, 0.31)
     use_blueprint(
         client,
@@ -146,22 +119,22 @@ def test_off_peak_charging(stack: Stack) -> None:
         price_threshold=0.15,
         target_level=70,
     )
-    assert car(sim)["charging"] is False
+    assert sim.car()["charging"] is False
 
     set_price(client, 0.12)
-    wait_until("the car to charge", lambda: car(sim)["charging"], timeout=15)
-    assert car(sim)["charge_state"] == "CHARGING"
-    shows(client, CHARGING_SWITCH, "on")
+    wait_until("the car to charge", lambda: sim.car()["charging"], timeout=15)
+    assert sim.car()["charge_state"] == "CHARGING"
+    client.wait_state(CHARGING_SWITCH, "on")
 
     # The car reports 70 % (the simulator's clock stands still); a read shows it.
-    set_car(sim, battery=0.7)
-    call(client, "smartcar", "refresh", entity_id=BATTERY)
-    wait_until("the charge to stop", lambda: not car(sim)["charge_enabled"], timeout=15)
-    truth = car(sim)
+    sim.set_car(battery=0.7)
+    client.act("smartcar", "refresh", entity_id=BATTERY)
+    wait_until("the charge to stop", lambda: not sim.car()["charge_enabled"], timeout=15)
+    truth = sim.car()
     assert truth["charging"] is False
     assert truth["charge_state"] == "NOT_CHARGING"
     assert truth["plugged"] is True
-    shows(client, CHARGING_SWITCH, "off")
+    client.wait_state(CHARGING_SWITCH, "off")
 
 
 def lock_button(client: Client, automation_id: str) -> str:
@@ -194,7 +167,7 @@ def lock_button(client: Client, automation_id: str) -> str:
 def test_unlocked_reminder_locks_from_its_button(stack: Stack) -> None:
     """Unlocked for a second: a notification with a Lock button; pressing it locks the car."""
     client, sim = stack.client, stack.sim
-    assert car(sim)["locked"] is True
+    assert sim.car()["locked"] is True
     use_blueprint(
         client,
         "unlocked_reminder.yaml",
@@ -205,16 +178,16 @@ def test_unlocked_reminder_locks_from_its_button(stack: Stack) -> None:
         notify_action=NOTIFY,
     )
 
-    call(client, "lock", "unlock", entity_id=LOCK)
-    assert car(sim)["locked"] is False
+    client.act("lock", "unlock", entity_id=LOCK)
+    assert sim.car()["locked"] is False
     shown = notification(client, "Tesla Model 3 is unlocked")
     assert shown["message"].startswith("Tesla Model 3 has been unlocked since ")
     button = lock_button(client, "unlocked_reminder")
-    assert car(sim)["locked"] is False
+    assert sim.car()["locked"] is False
 
     client.post(f"/api/events/{BUTTON_EVENT}", {"action": button})
-    wait_until("the car to lock", lambda: car(sim)["locked"], timeout=15)
-    shows(client, LOCK, "locked")
+    wait_until("the car to lock", lambda: sim.car()["locked"], timeout=15)
+    client.wait_state(LOCK, "locked")
 
 
 def test_low_battery_warning(stack: Stack) -> None:
@@ -229,11 +202,11 @@ def test_low_battery_warning(stack: Stack) -> None:
         notify_action=NOTIFY,
     )
 
-    set_car(sim, battery=0.25)
-    call(client, "smartcar", "refresh", entity_id=BATTERY)
+    sim.set_car(battery=0.25)
+    client.act("smartcar", "refresh", entity_id=BATTERY)
     shows_level(client, 25)
-    set_car(sim, battery=0.15)
-    call(client, "smartcar", "refresh", entity_id=BATTERY)
+    sim.set_car(battery=0.15)
+    client.act("smartcar", "refresh", entity_id=BATTERY)
     shows_level(client, 15)
 
     shown = notification(client, "Tesla Model 3 is running low")

@@ -109,7 +109,7 @@ def number(client: Client, entity_id: str) -> float | None:
 
 def set_battery(sim: Simulator, vehicle_id: str, fraction: float) -> None:
     """Change the car's battery level (it reports at once): a later read shows it."""
-    sim.post(f"/sim/vehicles/{vehicle_id}/actions", {"action": "set", "battery": fraction})
+    sim.set_car(vehicle_id, battery=fraction)
 
 
 # --- the tests, in file order ------------------------------------------------------------------

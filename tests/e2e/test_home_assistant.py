@@ -110,21 +110,6 @@ def number(state: dict[str, Any]) -> float:
     return float(state["state"])
 
 
-def wait_state(client: Client, entity_id: str, want: str, timeout: float = 15) -> None:
-    """Wait until an entity shows a state."""
-    wait_until(
-        f"{entity_id} to be {want}",
-        lambda: (s := client.state(entity_id)) is not None and s["state"] == want,
-        timeout=timeout,
-    )
-
-
-def call(client: Client, domain: str, service: str, **data: Any) -> None:
-    """Call an action; it must succeed."""
-    answer = client.call_service(domain, service, data)
-    assert answer.status_code == 200, f"{domain}.{service}: {answer.status_code} {answer.text}"
-
-
 def check_car(client: Client, sim: Simulator, vehicle_id: str) -> None:
     """Every entity of the car exists and shows the simulator's truth."""
     car, _ = CARS[vehicle_id]
@@ -242,12 +227,12 @@ def test_lock_and_unlock(stack: Stack) -> None:
     paths = BILLED_AS[stack.api]
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
     before = billed_by_path(sim, EV_ID)
-    call(client, "lock", "unlock", entity_id="lock.tesla_model_3")
+    client.act("lock", "unlock", entity_id="lock.tesla_model_3")
     assert sim.vehicle(EV_ID)["state"]["locked"] is False
-    wait_state(client, "lock.tesla_model_3", "unlocked")
-    call(client, "lock", "lock", entity_id="lock.tesla_model_3")
+    client.wait_state("lock.tesla_model_3", "unlocked")
+    client.act("lock", "lock", entity_id="lock.tesla_model_3")
     assert sim.vehicle(EV_ID)["state"]["locked"] is True
-    wait_state(client, "lock.tesla_model_3", "locked")
+    client.wait_state("lock.tesla_model_3", "locked")
     after = billed_by_path(sim, EV_ID)
 
     def sent(path: str) -> int:
@@ -270,31 +255,31 @@ def test_start_and_stop_charging(stack: Stack) -> None:
     """Plug the EV in at the simulator, stop and start charging from Home Assistant."""
     client, sim = stack.client, stack.sim
     sim.post(f"/sim/vehicles/{EV_ID}/actions", {"action": "plug"})
-    call(client, "switch", "turn_off", entity_id="switch.tesla_model_3_charging")
+    client.act("switch", "turn_off", entity_id="switch.tesla_model_3_charging")
     truth = sim.vehicle(EV_ID)["state"]
     assert truth["plugged"] is True
     assert truth["charging"] is False
-    wait_state(client, "switch.tesla_model_3_charging", "off")
-    wait_state(client, "binary_sensor.tesla_model_3_plugged_in", "on")
+    client.wait_state("switch.tesla_model_3_charging", "off")
+    client.wait_state("binary_sensor.tesla_model_3_plugged_in", "on")
 
-    call(client, "switch", "turn_on", entity_id="switch.tesla_model_3_charging")
+    client.act("switch", "turn_on", entity_id="switch.tesla_model_3_charging")
     truth = sim.vehicle(EV_ID)["state"]
     assert truth["charging"] is True
     assert truth["charge_state"] == "CHARGING"
-    wait_state(client, "switch.tesla_model_3_charging", "on")
-    wait_state(client, "binary_sensor.tesla_model_3_charging_in_progress", "on")
-    wait_state(client, "sensor.tesla_model_3_charging_state", "charging")
+    client.wait_state("switch.tesla_model_3_charging", "on")
+    client.wait_state("binary_sensor.tesla_model_3_charging_in_progress", "on")
+    client.wait_state("sensor.tesla_model_3_charging_state", "charging")
 
-    call(client, "switch", "turn_off", entity_id="switch.tesla_model_3_charging")
+    client.act("switch", "turn_off", entity_id="switch.tesla_model_3_charging")
     assert sim.vehicle(EV_ID)["state"]["charging"] is False
-    wait_state(client, "switch.tesla_model_3_charging", "off")
-    wait_state(client, "sensor.tesla_model_3_charging_state", "not_charging")
+    client.wait_state("switch.tesla_model_3_charging", "off")
+    client.wait_state("sensor.tesla_model_3_charging_state", "not_charging")
 
 
 def test_set_charge_limit(stack: Stack) -> None:
     """Set the PHEV's charge limit to 85 %."""
     client, sim = stack.client, stack.sim
-    call(client, "number", "set_value", entity_id="number.toyota_rav4_prime_charge_limit", value=85)
+    client.act("number", "set_value", entity_id="number.toyota_rav4_prime_charge_limit", value=85)
     assert sim.vehicle(PHEV_ID)["state"]["charge_limit"] == pytest.approx(0.85)
     wait_until(
         "the charge limit to show 85",
@@ -308,8 +293,7 @@ def test_set_destination(stack: Stack) -> None:
     client, sim = stack.client, stack.sim
     device_id = client.template("{{ device_id('lock.tesla_model_3') }}").strip()
     assert len(device_id) == 32, device_id
-    call(
-        client,
+    client.act(
         "smartcar",
         "set_destination",
         device_id=device_id,
@@ -339,12 +323,9 @@ def test_refresh_reads(stack: Stack) -> None:
     odometer, battery = "sensor.tesla_model_3_odometer", "sensor.tesla_model_3_battery"
     reported = sim.vehicle(EV_ID)["reported"]
     # The car reports a longer distance and an emptier battery (a `set` is a report).
-    sim.post(
-        f"/sim/vehicles/{EV_ID}/actions",
-        {"action": "set", "odometer": reported["odometer"] + 12.5, "battery": 0.41},
-    )
+    sim.set_car(odometer=reported["odometer"] + 12.5, battery=0.41)
     before = billed_by_path(sim, EV_ID)
-    call(client, "smartcar", "refresh", entity_id=odometer)
+    client.act("smartcar", "refresh", entity_id=odometer)
     after = billed_by_path(sim, EV_ID)
     assert sum(after.values()) - sum(before.values()) == 1
     read = BILLED_AS[stack.api]["read odometer"]
@@ -366,7 +347,7 @@ def test_refresh_reads(stack: Stack) -> None:
         # Only the odometer's path was read: the battery still shows its last reading.
         assert shown_battery == pytest.approx(reported["battery"] * 100, abs=0.1)
     # Read the battery too: Home Assistant shows the car's last report again.
-    call(client, "smartcar", "refresh", entity_id=battery)
+    client.act("smartcar", "refresh", entity_id=battery)
     wait_until(
         "the battery to show the car's",
         lambda: number(client.state(battery) or {"state": 0}) == pytest.approx(41.0, abs=0.1),
@@ -388,7 +369,7 @@ def test_restart_costs_nothing(stack: Stack, capsys: pytest.CaptureFixture[str])
     while sim.counters()["token_requests"].get("refresh_token", 0) == 0:
         assert time.monotonic() < deadline, "Home Assistant never refreshed its token"
         time.sleep(1)
-        call(client, "lock", "lock", entity_id="lock.tesla_model_3")
+        client.act("lock", "lock", entity_id="lock.tesla_model_3")
     before_states = {k: (v["state"], v["attributes"]) for k, v in smartcar_states(client).items()}
     stack.stop_hass()
     entry = _stored_entry(stack)
@@ -534,5 +515,5 @@ def test_revoked_tokens_ask_for_reauthentication(
     for vehicle_id in CARS:
         check_car(client, sim, vehicle_id)
     # And commands work again.
-    call(client, "lock", "unlock", entity_id="lock.tesla_model_3")
+    client.act("lock", "unlock", entity_id="lock.tesla_model_3")
     assert sim.vehicle(EV_ID)["state"]["locked"] is False

@@ -67,11 +67,6 @@ def states_of_ev(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r["eventType"] == "VEHICLE_STATE" and r["vehicleId"] == EV_ID]
 
 
-def set_car(sim: Simulator, **fields: Any) -> None:
-    """Change the EV in the simulator (it reports at once)."""
-    sim.post(f"/sim/vehicles/{EV_ID}/actions", {"action": "set", **fields})
-
-
 def billed_total(sim: Simulator) -> int:
     """Billed requests, all cars."""
     return sum(item["total"] for item in sim.counters()["billed"].values())
@@ -180,7 +175,7 @@ def test_unlock_is_delivered_without_a_billed_request(stack: Stack) -> None:
     client, sim = stack.client, stack.sim
     assert shown(client, LOCK) == "locked"
     billed_before = billed_total(sim)
-    set_car(sim, locked=False)
+    sim.set_car(locked=False)
     records = states_of_ev(deliver(sim))
     assert len(records) == 1, records
     assert records[0]["status"] == 200
@@ -195,7 +190,7 @@ def test_bad_signature_is_refused(stack: Stack) -> None:
     client, sim = stack.client, stack.sim
     sim.post("/sim/webhooks/faults", {"kind": "bad_signature", "count": 1, "vehicle_id": EV_ID})
     before = car_states(client)
-    set_car(sim, locked=True)
+    sim.set_car(locked=True)
     (record,) = states_of_ev(deliver(sim))
     assert record["faults"] == ["bad_signature"]
     assert record["status"] == 401
@@ -221,7 +216,7 @@ def test_duplicate_changes_nothing(stack: Stack) -> None:
     would be shown)."""
     client, sim = stack.client, stack.sim
     sim.post("/sim/webhooks/faults", {"kind": "duplicate", "count": 1, "vehicle_id": EV_ID})
-    set_car(sim, locked=False)
+    sim.set_car(locked=False)
     first, second = states_of_ev(deliver(sim))
     assert first["deliveryId"] == second["deliveryId"]
     assert first["faults"] == second["faults"] == ["duplicate"]
@@ -239,8 +234,8 @@ def test_duplicate_changes_nothing(stack: Stack) -> None:
 
     # The truth again: the car's next report (a second later) is delivered.
     sim.post("/sim/clock", {"advance": 1})
-    set_car(sim, locked=True)
-    set_car(sim, locked=False)
+    sim.set_car(locked=True)
+    sim.set_car(locked=False)
     assert all(r["status"] == 200 for r in states_of_ev(deliver(sim)))
     wait_shown(client, LOCK, "unlocked", timeout=3)
     assert shown(client, BATTERY) == after_duplicate[BATTERY]
