@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 import logging
+from pathlib import Path
+import shutil
 from typing import Any, Final
 
 from homeassistant.components.homeassistant import (
@@ -76,6 +78,19 @@ ALL_DESCRIPTIONS: Final[tuple[SmartcarEntityDescription[Any], ...]] = (
     *switch.SWITCHES,
     *device_tracker.TRACKERS,
 )
+
+# --- the project's blueprints ----------------------------------------------------------------
+
+REPO_BLUEPRINTS: Final = Path(__file__).parents[3] / "blueprints" / "automation" / DOMAIN
+
+
+def install_blueprints(config_dir: str) -> str:
+    """Put the project's automation blueprints in a configuration directory as a user who
+    downloads them does (<config>/blueprints/automation/smartcar/); the directory."""
+    folder = Path(config_dir, "blueprints", "automation", DOMAIN)
+    shutil.copytree(REPO_BLUEPRINTS, folder, dirs_exist_ok=True)
+    return config_dir
+
 
 # --- paths and faults ------------------------------------------------------------------------
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Generator
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
-import shutil
 from typing import Any
 from unittest.mock import patch
 
@@ -39,9 +37,18 @@ from smartcar_simulator.vehicles import Vehicle
 from tests.const import EV_ID, PETROL_ID
 
 from .conftest import Clock, setup_entry
-from .helpers import BATTERY, CHARGING_SWITCH, FUEL, LOCK, TRACKER, refresh, unlock
+from .helpers import (
+    BATTERY,
+    CHARGING_SWITCH,
+    FUEL,
+    LOCK,
+    REPO_BLUEPRINTS,
+    TRACKER,
+    install_blueprints,
+    refresh,
+    unlock,
+)
 
-REPO_BLUEPRINTS = Path(__file__).parents[3] / "blueprints" / "automation" / DOMAIN
 OFF_PEAK = f"{DOMAIN}/off_peak_charging.yaml"
 UNLOCKED = f"{DOMAIN}/unlocked_reminder.yaml"
 LOW_ENERGY = f"{DOMAIN}/low_energy_warning.yaml"
@@ -209,9 +216,7 @@ def daily(clock: Clock, after: timedelta) -> tuple[str, datetime]:
 def hass_config_dir(hass_tmp_config_dir: str) -> str:
     """A configuration directory of the test's own, with the project's blueprints in it as a
     user installs them: <config>/blueprints/automation/smartcar/*.yaml."""
-    folder = Path(hass_tmp_config_dir, "blueprints", "automation", DOMAIN)
-    shutil.copytree(REPO_BLUEPRINTS, folder, dirs_exist_ok=True)
-    return hass_tmp_config_dir
+    return install_blueprints(hass_tmp_config_dir)
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,6 @@ conversation agent; what must change is the simulated car itself, not just an en
 
 from __future__ import annotations
 
-from pathlib import Path
-import shutil
-
 from homeassistant.components import conversation
 from homeassistant.components.homeassistant.exposed_entities import async_expose_entity
 from homeassistant.components.lock import LockState
@@ -25,7 +22,7 @@ from smartcar_simulator import Simulator
 from tests.const import EV_ID
 
 from .conftest import setup_entry
-from .helpers import CHARGE_LIMIT, CHARGING_SWITCH, LOCK, RANGE, TRACKER
+from .helpers import CHARGE_LIMIT, CHARGING_SWITCH, LOCK, RANGE, TRACKER, install_blueprints
 
 
 @pytest.fixture
@@ -104,23 +101,17 @@ async def test_lock_not_exposed(
 
 # --- the voice blueprint (blueprints/automation/smartcar/voice_sentences.yaml) ----------------
 
-VOICE_BLUEPRINT = (
-    Path(__file__).parents[3] / "blueprints" / "automation" / DOMAIN / ("voice_sentences.yaml")
-)
-
 
 @pytest.fixture
 def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """A config directory of this test's own (the harness's default is shared and installed)."""
-    return hass_tmp_config_dir
+    """A config directory of this test's own (the harness's default is shared and installed),
+    with the project's blueprints in it."""
+    return install_blueprints(hass_tmp_config_dir)
 
 
 @pytest.fixture
 async def voice_sentences(hass: HomeAssistant, assist: None) -> None:
-    """The voice blueprint where a user's download puts it, used by one automation."""
-    folder = Path(hass.config.path("blueprints", "automation", DOMAIN))
-    await hass.async_add_executor_job(lambda: folder.mkdir(parents=True, exist_ok=True))
-    await hass.async_add_executor_job(shutil.copy, VOICE_BLUEPRINT, folder)
+    """The voice blueprint, used by one automation."""
     use = {"path": f"{DOMAIN}/voice_sentences.yaml", "input": {}}
     config = {"automation": [{"id": "voice", "alias": "Car sentences", "use_blueprint": use}]}
     assert await async_setup_component(hass, "automation", config)
